@@ -1,0 +1,373 @@
+"""Exact O(N + E) sampler for the contextual stochastic block model (CSBM)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._utils import (
+    SeedLike,
+    check_finite_array,
+    check_random_state,
+    check_positive_int,
+    check_probability,
+    spawn_generators,
+)
+from ._graph import Graph, index_dtype_for
+
+__all__ = ["sample_csbm", "sample_sbm_adjacency", "bernoulli_positions", "block_probability_matrix"]
+
+_MAX_POSITION = 2**53  # positions are produced through float64 exponentials
+
+
+def bernoulli_positions(m: int, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of the successes among ``m`` independent Bernoulli(``p``) trials.
+
+    Uses geometric skipping (Batagelj & Brandes, 2005): the gaps between
+    successive successes are i.i.d. Geometric(p), drawn as ``floor(E / c) + 1``
+    with ``E ~ Exp(1)`` and ``c = -log(1 - p)``. Cost O(m p) time and memory,
+    never one random number per trial; the result is exact up to the rounding of
+    the float64 exponential variates.
+
+    Parameters
+    ----------
+    m : int
+        Number of trials (must be < 2**53).
+    p : float
+        Success probability in [0, 1].
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray of int64, sorted, distinct, in ``[0, m)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.graphs import bernoulli_positions
+    >>> pos = bernoulli_positions(10_000, 0.01, np.random.default_rng(0))
+    >>> bool(np.all(np.diff(pos) > 0)), 50 < pos.size < 150
+    (True, True)
+    """
+    if m < 0 or m >= _MAX_POSITION:
+        raise ValueError(f"m must be in [0, 2**53), got {m}")
+    if m == 0 or p <= 0.0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1.0:
+        return np.arange(m, dtype=np.int64)
+    inv_c = -1.0 / np.log1p(-p)
+    chunks: list[np.ndarray] = []
+    last = -1
+    while True:
+        remaining = (m - 1 - last) * p
+        size = int(remaining + 6.0 * np.sqrt(remaining) + 64)
+        gaps = rng.standard_exponential(size)
+        gaps *= inv_c
+        np.floor(gaps, out=gaps)
+        steps = gaps.astype(np.int64)
+        steps += 1
+        steps[0] += last
+        np.cumsum(steps, out=steps)
+        if steps[-1] >= m:
+            chunks.append(steps[: np.searchsorted(steps, m)])
+            break
+        chunks.append(steps)
+        last = int(steps[-1])
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _decode_lower_triangle(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map row-major positions in the strict lower triangle to (i, j), j < i."""
+    i = np.floor((1.0 + np.sqrt(1.0 + 8.0 * k.astype(np.float64))) / 2.0).astype(np.int64)
+    # correct the rare off-by-one of the floating-point square root
+    start = i * (i - 1) // 2
+    too_big = start > k
+    i[too_big] -= 1
+    start = i * (i - 1) // 2
+    too_small = (i + 1) * i // 2 <= k
+    i[too_small] += 1
+    start = i * (i - 1) // 2
+    return i, k - start
+
+
+def block_probability_matrix(
+    n_blocks: int, p: float | None = None, q: float | None = None, probs: Any = None
+) -> np.ndarray:
+    """The K x K matrix of edge probabilities, from (p, q) or given explicitly.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import block_probability_matrix
+    >>> block_probability_matrix(2, p=0.5, q=0.1).tolist()
+    [[0.5, 0.1], [0.1, 0.5]]
+    """
+    if probs is not None:
+        if p is not None or q is not None:
+            raise ValueError("give either p and q, or probs, not both")
+        b = check_finite_array(probs, "probs", ndim=2)
+        if b.shape != (n_blocks, n_blocks):
+            raise ValueError(f"probs must be a {n_blocks} x {n_blocks} matrix (one row per block), got shape {b.shape}")
+        if not np.allclose(b, b.T, rtol=0, atol=0):
+            raise ValueError("probs must be symmetric (undirected graph)")
+        for (i, j), v in np.ndenumerate(b):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"probs[{i}, {j}] must be in [0, 1], got {v}")
+        return b
+    if p is None or q is None:
+        raise ValueError("give p and q (within- and between-block edge probabilities), or probs")
+    pv = check_probability(p, "p")
+    qv = check_probability(q, "q")
+    b = np.full((n_blocks, n_blocks), qv)
+    np.fill_diagonal(b, pv)
+    return b
+
+
+def _check_sizes(n: int | None, sizes: Sequence[int] | None, n_blocks: int) -> np.ndarray:
+    if sizes is not None:
+        s = np.asarray(sizes)
+        if s.ndim != 1 or s.size < 1:
+            raise ValueError(f"sizes must be a non-empty list of block sizes, got {sizes!r}")
+        if not np.issubdtype(s.dtype, np.integer):
+            if not np.all(np.isfinite(s)) or not np.all(s == np.round(s)):
+                raise ValueError(f"sizes must be integers, got {list(sizes)}")
+        s = s.astype(np.int64)
+        for i, v in enumerate(s):
+            if v < 1:
+                raise ValueError(f"sizes[{i}] must be >= 1 (empty block), got {v}")
+        if n is not None and int(s.sum()) != int(n):
+            raise ValueError(f"sizes must sum to n={n}, got sum {int(s.sum())}")
+        if s.sum() < 2:
+            raise ValueError(f"n must be >= 2, got {int(s.sum())}")
+        return s
+    if n is None:
+        raise ValueError("give n (number of nodes) or sizes (block sizes)")
+    n = check_positive_int(n, "n", minimum=2)
+    k = check_positive_int(n_blocks, "n_blocks")
+    if k > n:
+        raise ValueError(f"n_blocks must be <= n (no empty block), got n_blocks={k}, n={n}")
+    s = np.full(k, n // k, dtype=np.int64)
+    s[: n % k] += 1
+    return s
+
+
+def sample_sbm_adjacency(
+    sizes: Sequence[int], probs: Any, *, self_loops: bool = True, seed: SeedLike = None
+) -> sp.csr_array:
+    """Sample the symmetric adjacency of a stochastic block model in O(N + E).
+
+    Every unordered pair {i, j}, i != j, is an edge independently with probability
+    ``probs[c_i, c_j]``; blocks are contiguous node ranges in the order of ``sizes``.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Block sizes.
+    probs : array, shape (K, K)
+        Symmetric matrix of edge probabilities.
+    self_loops : bool, default True
+        Put ones on the diagonal (the paper's A with self-loops).
+    seed : int, Generator or None
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        float64 ones, sorted int32 indices where they fit.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_sbm_adjacency
+    >>> a = sample_sbm_adjacency([50, 50], [[0.2, 0.02], [0.02, 0.2]], seed=0)
+    >>> a.shape, bool((a != a.T).nnz == 0)
+    ((100, 100), True)
+    """
+    s = np.asarray(sizes, dtype=np.int64)
+    b = np.asarray(probs, dtype=np.float64)
+    rng = check_random_state(seed)
+    n = int(s.sum())
+    offsets = np.concatenate([[0], np.cumsum(s)])
+
+    # 1. strict lower triangle L, one block row a at a time; its segments (a, 0..a)
+    #    come out row-sorted and in increasing column ranges, so a per-row merge
+    #    (no sort) puts them in CSR order.
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # per block row: (local counts, columns in CSR order)
+    for a in range(s.size):
+        segments = []
+        for c in range(a + 1):
+            if a == c:
+                k = bernoulli_positions(int(s[a] * (s[a] - 1) // 2), float(b[a, a]), rng)
+                i, j = _decode_lower_triangle(k)
+            else:
+                k = bernoulli_positions(int(s[a] * s[c]), float(b[a, c]), rng)
+                i, j = np.divmod(k, s[c])
+            j += offsets[c]
+            segments.append((i, j, np.bincount(i, minlength=int(s[a]))))
+        row_counts = sum(seg[2] for seg in segments)
+        row_ptr = np.zeros(int(s[a]) + 1, dtype=np.int64)
+        np.cumsum(row_counts, out=row_ptr[1:])
+        cols = np.empty(int(row_ptr[-1]), dtype=np.int64)
+        filled = row_ptr[:-1].copy()
+        for i, j, cnt in segments:
+            seg_ptr = np.zeros(int(s[a]) + 1, dtype=np.int64)
+            np.cumsum(cnt, out=seg_ptr[1:])
+            dest = np.arange(i.size, dtype=np.int64)
+            dest += (filled - seg_ptr[:-1])[i]
+            cols[dest] = j
+            filled += cnt
+        blocks.append((row_counts, cols))
+        del segments
+    cnt_l = np.concatenate([blk[0] for blk in blocks])
+    nnz_l = int(cnt_l.sum())
+    idx = index_dtype_for(n, 2 * nnz_l + n)
+    indices_l = np.concatenate([blk[1] for blk in blocks]).astype(idx, copy=False) if nnz_l else np.empty(0, idx)
+    del blocks
+    indptr_l = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cnt_l, out=indptr_l[1:])
+
+    # 2. U = L^T through one CSR -> CSC conversion (a counting sort in C++)
+    lower = sp.csr_array((np.ones(indices_l.size), indices_l, indptr_l.astype(idx)), shape=(n, n))
+    upper = lower.tocsc()
+    indptr_u = upper.indptr.astype(np.int64)
+    indices_u = upper.indices
+    del upper
+
+    # 3. rows of A = [L row] + [self-loop] + [U row]: already sorted, just interleave
+    cnt_u = np.diff(indptr_u)
+    loop = 1 if self_loops else 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cnt_l + cnt_u + loop, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=idx)
+    start = indptr[:-1]
+    dest = np.arange(indices_l.size, dtype=np.int64)
+    dest += np.repeat(start - indptr_l[:-1], cnt_l)
+    indices[dest] = indices_l
+    if self_loops:
+        indices[start + cnt_l] = np.arange(n, dtype=idx)
+    dest = np.arange(indices_u.size, dtype=np.int64)
+    dest += np.repeat(start + cnt_l + loop - indptr_u[:-1], cnt_u)
+    indices[dest] = indices_u
+    del dest, indices_l, indices_u, lower
+    out = sp.csr_array((np.ones(indices.size), indices, indptr.astype(idx)), shape=(n, n))
+    out.has_sorted_indices = True
+    return out
+
+
+def sample_csbm(
+    n: int | None = None,
+    p: float | None = None,
+    q: float | None = None,
+    *,
+    sizes: Sequence[int] | None = None,
+    n_blocks: int = 2,
+    probs: Any = None,
+    mu: Any = (-1.0, 1.0),
+    sigma: Any = 1.0,
+    self_loops: bool = True,
+    features: bool = True,
+    seed: SeedLike = None,
+) -> Graph:
+    """Sample a graph from the contextual stochastic block model.
+
+    Nodes are split into K blocks (contiguous ids). Every unordered pair of nodes
+    is an edge independently with probability ``p`` inside a block and ``q``
+    across blocks (or ``probs[a, b]``); the graph is symmetric with no
+    multi-edges. Node ``i`` of block ``c`` gets features ``x_i ~ N(mu_c, Sigma)``.
+    ``p < q`` (heterophily) is allowed.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of nodes N (>= 2), split into ``n_blocks`` equal blocks (the first
+        ``n % n_blocks`` blocks get one extra node). Not needed with ``sizes``.
+    p, q : float in [0, 1], optional
+        Within- and between-block edge probabilities.
+    sizes : sequence of int, optional
+        Block sizes; must sum to ``n`` if both are given.
+    n_blocks : int, default 2
+        K, when ``sizes`` is not given (taken from ``mu`` otherwise if it has K rows).
+    probs : array (K, K), optional
+        Symmetric matrix of edge probabilities instead of ``p``, ``q``.
+    mu : array, shape (K,) or (K, d), default (-1, 1)
+        Class means; K scalars give 1-D features.
+    sigma : float or array (d, d), default 1.0
+        Standard deviation (a scalar: covariance ``sigma**2 * I``) or a full
+        positive semi-definite covariance matrix.
+    self_loops : bool, default True
+        Add A_ii = 1 (the analysis of the paper uses A with self-loops).
+    features : bool, default True
+        Draw the Gaussian features (``False`` for structure and labels only).
+    seed : int, numpy.random.Generator or None
+        Same seed, same graph and features, byte for byte. The structure and the
+        features use independent child streams (``SeedSequence.spawn``).
+
+    Returns
+    -------
+    Graph
+        With ``labels`` = block index, ``features`` of shape (N, d), and the model
+        parameters in ``metadata``.
+
+    Raises
+    ------
+    ValueError
+        Probabilities outside [0, 1], N < 2, an empty block, sizes not summing to
+        ``n``, non-finite ``mu`` / ``sigma`` or a covariance that is not PSD.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_csbm
+    >>> g = sample_csbm(2000, p=0.0114, q=0.0038, mu=[-1, 1], sigma=1, seed=0)
+    >>> g.n_nodes, g.n_classes, g.features.shape
+    (2000, 2, (2000, 1))
+    """
+    mu_arr = check_finite_array(mu, "mu", ndim=(1, 2))
+    if sizes is None and probs is None and mu_arr.shape[0] != n_blocks and n_blocks == 2:
+        n_blocks = mu_arr.shape[0]
+    if probs is not None and sizes is None:
+        n_blocks = np.asarray(probs).shape[0] if np.ndim(probs) == 2 else n_blocks
+    s = _check_sizes(n, sizes, n_blocks)
+    k = s.size
+    b = block_probability_matrix(k, p, q, probs)
+    if mu_arr.ndim == 1:
+        mu_arr = mu_arr[:, None]
+    if mu_arr.shape[0] != k:
+        raise ValueError(f"mu must have one row per block ({k}), got shape {np.shape(mu)}")
+    d = mu_arr.shape[1]
+    factor = _covariance_factor(sigma, d)
+    rng_structure, rng_features = spawn_generators(seed, 2)
+    adjacency = sample_sbm_adjacency(s, b, self_loops=self_loops, seed=rng_structure)
+    labels = np.repeat(np.arange(k, dtype=np.int64), s)
+    x = None
+    if features:
+        noise = rng_features.standard_normal((int(s.sum()), d))
+        x = mu_arr[labels] + noise @ factor.T
+    meta = {
+        "model": "csbm",
+        "sizes": s.tolist(),
+        "probs": b.tolist(),
+        "p": None if p is None else float(p),
+        "q": None if q is None else float(q),
+        "mu": mu_arr.tolist(),
+        "sigma": np.asarray(sigma, dtype=float).tolist(),
+        "self_loops": bool(self_loops),
+        "seed": int(seed) if isinstance(seed, (int, np.integer)) else None,
+    }
+    return Graph(adjacency, labels, x, name="csbm", source="oversmooth.graphs.sample_csbm", metadata=meta)
+
+
+def _covariance_factor(sigma: Any, d: int) -> np.ndarray:
+    """A matrix F with F F^T = Sigma (scalar sigma means Sigma = sigma^2 I)."""
+    arr = check_finite_array(sigma, "sigma", ndim=(0, 2))
+    if arr.ndim == 0:
+        if arr < 0:
+            raise ValueError(f"sigma must be >= 0 (a standard deviation), got {float(arr)}")
+        return float(arr) * np.eye(d)
+    if arr.shape != (d, d):
+        raise ValueError(f"sigma must be a scalar or a {d} x {d} covariance matrix, got shape {arr.shape}")
+    if not np.allclose(arr, arr.T, atol=1e-12 * max(1.0, float(np.abs(arr).max()))):
+        raise ValueError("sigma (covariance) must be symmetric")
+    w, v = np.linalg.eigh(arr)
+    tol = 1e-10 * max(1.0, float(np.abs(w).max()))
+    if w.min() < -tol:
+        raise ValueError(f"sigma (covariance) must be positive semi-definite, got an eigenvalue {w.min():.3g}")
+    return v * np.sqrt(np.clip(w, 0.0, None))

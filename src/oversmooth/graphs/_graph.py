@@ -1,0 +1,229 @@
+"""The :class:`Graph` container: a symmetric CSR adjacency with labels and features."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._utils import check_finite_array, optional_import
+
+__all__ = ["Graph", "index_dtype_for"]
+
+
+def index_dtype_for(n_nodes: int, nnz: int) -> type[np.signedinteger]:
+    """int32 when every index and offset fits, else int64."""
+    return np.int32 if max(n_nodes, nnz) < np.iinfo(np.int32).max else np.int64
+
+
+@dataclass(eq=False)
+class Graph:
+    """An undirected graph as a symmetric CSR adjacency, with node labels and features.
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse.csr_array or csr_matrix, shape (N, N)
+        Symmetric adjacency, entries 0/1 (weights are kept as given). Self-loops, if
+        any, sit on the diagonal. Stored as CSR with sorted int32 indices where they fit.
+    labels : array of int, shape (N,), optional
+        Class of each node, ``-1`` for unlabelled. Defaults to all ``-1``.
+    features : array of float, shape (N, d), optional
+        Node features (a 1-D array is taken as d = 1).
+    name, source : str
+        Metadata: a short name and where the graph came from.
+    metadata : dict
+        Anything else worth keeping (the CSBM parameters, for example).
+
+    Attributes
+    ----------
+    n_nodes : int
+    n_edges : int
+        Undirected edges, self-loops not counted.
+    n_classes : int
+        ``max(labels) + 1`` (0 if the graph is unlabelled).
+    has_self_loops : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.graphs import Graph
+    >>> g = Graph.from_edges([0, 1], [1, 2], n_nodes=3, labels=[0, 0, 1])
+    >>> g.n_nodes, g.n_edges, g.n_classes
+    (3, 2, 2)
+    """
+
+    adjacency: Any
+    labels: np.ndarray | None = None
+    features: np.ndarray | None = None
+    name: str = "graph"
+    source: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        a = self.adjacency
+        if not sp.issparse(a):
+            raise TypeError(f"adjacency must be a scipy.sparse matrix, got {type(a).__name__}")
+        if a.ndim != 2 or a.shape[0] != a.shape[1]:
+            raise ValueError(f"adjacency must be square, got shape {a.shape}")
+        a = sp.csr_array(a)
+        if a.dtype != np.float64:
+            a = a.astype(np.float64)
+        a.sum_duplicates()
+        a.sort_indices()
+        idx = index_dtype_for(a.shape[0], a.nnz)
+        a.indices = a.indices.astype(idx, copy=False)
+        a.indptr = a.indptr.astype(idx, copy=False)
+        if not np.all(np.isfinite(a.data)):
+            raise ValueError("adjacency has non-finite entries")
+        if (abs(a - a.T) > 1e-12).nnz:
+            raise ValueError("adjacency must be symmetric (undirected graph); symmetrise it first, e.g. A.maximum(A.T)")
+        self.adjacency = a
+        n = a.shape[0]
+        if self.labels is None:
+            self.labels = np.full(n, -1, dtype=np.int64)
+        else:
+            lab = np.asarray(self.labels)
+            if lab.shape != (n,):
+                raise ValueError(f"labels must have shape ({n},), got {lab.shape}")
+            if lab.size and not np.issubdtype(lab.dtype, np.integer):
+                if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
+                    raise ValueError("labels must be integers (-1 for unlabelled)")
+            lab = lab.astype(np.int64)
+            if lab.size and lab.min() < -1:
+                raise ValueError(f"labels must be >= -1 (-1 = unlabelled), got {lab.min()}")
+            self.labels = lab
+        if self.features is not None:
+            x = check_finite_array(self.features, "features", ndim=(1, 2))
+            if x.ndim == 1:
+                x = x[:, None]
+            if x.shape[0] != n:
+                raise ValueError(f"features must have {n} rows (one per node), got {x.shape[0]}")
+            self.features = x
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_nodes(self) -> int:
+        return int(self.adjacency.shape[0])
+
+    @property
+    def n_self_loops(self) -> int:
+        return int(np.count_nonzero(self.adjacency.diagonal()))
+
+    @property
+    def has_self_loops(self) -> bool:
+        return self.n_self_loops > 0
+
+    @property
+    def n_edges(self) -> int:
+        return (int(self.adjacency.nnz) - self.n_self_loops) // 2
+
+    @property
+    def n_classes(self) -> int:
+        lab = self.labels
+        return int(lab.max()) + 1 if lab.size and lab.max() >= 0 else 0
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """Row sums of the adjacency (self-loops included when present)."""
+        return np.asarray(self.adjacency.sum(axis=1)).ravel()
+
+    def __repr__(self) -> str:
+        d = 0 if self.features is None else self.features.shape[1]
+        return (
+            f"Graph(name={self.name!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}, "
+            f"n_classes={self.n_classes}, self_loops={self.has_self_loops}, feature_dim={d})"
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def with_self_loops(self, self_loops: bool = True) -> "Graph":
+        """Return a copy whose diagonal is all ones (``True``) or all zeros (``False``)."""
+        a = self.adjacency
+        a = sp.csr_array(a - sp.diags_array(a.diagonal()))
+        if self_loops:
+            a = sp.csr_array(a + sp.eye_array(self.n_nodes, format="csr"))
+        a.eliminate_zeros()
+        return Graph(a, self.labels.copy(), None if self.features is None else self.features.copy(),
+                     self.name, self.source, dict(self.metadata))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_scipy(cls, matrix: Any, labels: Any = None, features: Any = None, **meta: Any) -> "Graph":
+        """Build from any scipy sparse (or dense 2-D array) adjacency.
+
+        Examples
+        --------
+        >>> import scipy.sparse as sp
+        >>> from oversmooth.graphs import Graph
+        >>> Graph.from_scipy(sp.csr_array([[0, 1], [1, 0]])).n_edges
+        1
+        """
+        if not sp.issparse(matrix):
+            matrix = sp.csr_array(np.asarray(matrix))
+        return cls(matrix, labels, features, **meta)
+
+    @classmethod
+    def from_edges(cls, rows: Any, cols: Any, n_nodes: int | None = None, labels: Any = None,
+                   features: Any = None, **meta: Any) -> "Graph":
+        """Build from two arrays of endpoints; each edge is added in both directions.
+
+        Duplicate edges are merged (weight 1). Self-loops ``(i, i)`` are kept.
+
+        Examples
+        --------
+        >>> from oversmooth.graphs import Graph
+        >>> Graph.from_edges([0, 0, 1], [1, 1, 2]).n_edges
+        2
+        """
+        r = np.asarray(rows)
+        c = np.asarray(cols)
+        if r.shape != c.shape or r.ndim != 1:
+            raise ValueError(f"rows and cols must be 1-D arrays of the same length, got {r.shape} and {c.shape}")
+        if r.size and (not np.issubdtype(r.dtype, np.integer) or not np.issubdtype(c.dtype, np.integer)):
+            raise ValueError("rows and cols must hold integer node ids")
+        if r.size and min(r.min(), c.min()) < 0:
+            raise ValueError("node ids must be >= 0")
+        n = int(max(r.max(), c.max()) + 1) if r.size else 0
+        if n_nodes is None:
+            n_nodes = n
+        elif n > n_nodes:
+            raise ValueError(f"n_nodes={n_nodes} but edges use node id {n - 1}")
+        rr = np.concatenate([r, c[r != c]])
+        cc = np.concatenate([c, r[r != c]])
+        a = sp.csr_array((np.ones(rr.size), (rr, cc)), shape=(n_nodes, n_nodes))
+        a.sum_duplicates()
+        a.data[:] = 1.0
+        return cls(a, labels, features, **meta)
+
+    @classmethod
+    def from_networkx(cls, graph: Any, label_attr: str | None = "label", **meta: Any) -> "Graph":
+        """Build from a NetworkX graph (nodes relabelled 0..N-1 in iteration order).
+
+        Examples
+        --------
+        >>> import networkx as nx  # doctest: +SKIP
+        >>> from oversmooth.graphs import Graph
+        >>> Graph.from_networkx(nx.path_graph(4)).n_edges  # doctest: +SKIP
+        3
+        """
+        nx = optional_import("networkx", "test")
+        if graph.is_directed():
+            raise ValueError("graph is directed; convert it with graph.to_undirected() first")
+        nodes = list(graph.nodes())
+        a = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="csr")
+        labels = None
+        if label_attr is not None:
+            vals = [graph.nodes[v].get(label_attr, -1) for v in nodes]
+            if any(v != -1 for v in vals):
+                labels = np.asarray(vals, dtype=np.int64)
+        meta.setdefault("name", str(graph.name) if getattr(graph, "name", "") else "networkx")
+        meta.setdefault("source", "networkx")
+        return cls(sp.csr_array(a, dtype=np.float64), labels, None, **meta)
+
+    def to_networkx(self) -> Any:
+        """Return a :class:`networkx.Graph` with a ``label`` attribute per node."""
+        nx = optional_import("networkx", "test")
+        g = nx.from_scipy_sparse_array(self.adjacency)
+        nx.set_node_attributes(g, {i: int(v) for i, v in enumerate(self.labels)}, "label")
+        return g
