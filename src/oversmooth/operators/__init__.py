@@ -1,0 +1,27 @@
+"""Operators: normalised adjacencies and streaming propagation (GCN, APPNP/PPR, PairNorm).
+
+Examples
+--------
+>>> import numpy as np
+>>> from oversmooth.graphs import sample_csbm
+>>> from oversmooth.operators import normalize_adjacency, iter_propagate
+>>> g = sample_csbm(100, p=0.1, q=0.02, seed=0)
+>>> P = normalize_adjacency(g, "rw")
+>>> hs = list(iter_propagate(P, g.features, 3, operator="appnp", alpha=0.1))
+>>> len(hs), hs[0].shape
+(4, (100, 1))
+"""
+
+from ._normalize import NORMALIZATIONS, ZERO_DEGREE_POLICIES, normalize_adjacency
+from ._propagate import OPERATORS, PAIRNORM_MODES, iter_propagate, pairnorm, propagate
+
+__all__ = [
+    "normalize_adjacency",
+    "iter_propagate",
+    "propagate",
+    "pairnorm",
+    "NORMALIZATIONS",
+    "ZERO_DEGREE_POLICIES",
+    "OPERATORS",
+    "PAIRNORM_MODES",
+]

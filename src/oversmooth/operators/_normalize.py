@@ -1,0 +1,89 @@
+"""Normalised adjacency operators: random walk D^-1 A (the paper's) and symmetric D^-1/2 A D^-1/2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._utils import check_choice
+
+__all__ = ["normalize_adjacency", "NORMALIZATIONS", "ZERO_DEGREE_POLICIES"]
+
+NORMALIZATIONS = ("rw", "sym")
+ZERO_DEGREE_POLICIES = ("raise", "self-loop", "zero")
+
+
+def _adjacency_of(graph_or_matrix: Any) -> sp.csr_array:
+    a = getattr(graph_or_matrix, "adjacency", graph_or_matrix)
+    if not sp.issparse(a):
+        raise TypeError(f"expected a Graph or a scipy sparse adjacency, got {type(a).__name__}")
+    return sp.csr_array(a, dtype=np.float64)
+
+
+def normalize_adjacency(
+    graph: Any, kind: str = "rw", *, zero_degree: str = "raise"
+) -> sp.csr_array:
+    """Return ``P = D^-1 A`` (``kind="rw"``) or ``S = D^-1/2 A D^-1/2`` (``kind="sym"``).
+
+    ``D^-1 A`` is the paper's operator: row i averages the neighbours of i
+    (self included when A has self-loops), so every row sums to 1. ``A D^-1``
+    (column-stochastic) is a different operator and is not offered.
+
+    Parameters
+    ----------
+    graph : Graph or scipy sparse matrix
+        The adjacency A as is: add self-loops beforehand if you want them
+        (:func:`oversmooth.graphs.sample_csbm` does by default).
+    kind : {"rw", "sym"}, default "rw"
+    zero_degree : {"raise", "self-loop", "zero"}, default "raise"
+        What to do with nodes of degree 0 (possible without self-loops):
+        ``"raise"`` a ``ValueError`` naming them; ``"self-loop"`` give each such
+        node a self-loop, so it keeps its own value (rows stay stochastic, the
+        paper's variance bounds still hold); ``"zero"`` leave its row at zero
+        (rows no longer sum to one: the bounds sigma^2/N <= Var do not hold there).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Same sparsity as A (plus added self-loops), float64.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from oversmooth.operators import normalize_adjacency
+    >>> a = sp.csr_array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> normalize_adjacency(a).toarray().sum(axis=1).round(12).tolist()
+    [1.0, 1.0, 1.0]
+    """
+    kind = check_choice(kind, "kind", NORMALIZATIONS)
+    zero_degree = check_choice(zero_degree, "zero_degree", ZERO_DEGREE_POLICIES)
+    a = _adjacency_of(graph)
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    if np.any(deg < 0):
+        raise ValueError("adjacency has negative row sums; normalisation needs non-negative weights")
+    isolated = np.flatnonzero(deg == 0)
+    if isolated.size:
+        if zero_degree == "raise":
+            shown = ", ".join(map(str, isolated[:5])) + (" ..." if isolated.size > 5 else "")
+            raise ValueError(
+                f"{isolated.size} node(s) have degree 0 (e.g. {shown}); add self-loops, or choose a "
+                "zero_degree policy: 'self-loop' (keep their own value) or 'zero' (zero rows)"
+            )
+        if zero_degree == "self-loop":
+            fix = np.zeros(a.shape[0])
+            fix[isolated] = 1.0
+            a = sp.csr_array(a + sp.diags_array(fix, format="csr"))
+            deg = deg + fix
+    with np.errstate(divide="ignore"):
+        inv = np.where(deg > 0, 1.0 / np.where(deg > 0, deg, 1.0), 0.0)
+    a = a.copy()
+    a.sort_indices()
+    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    if kind == "rw":
+        a.data *= inv[rows]
+    else:
+        s = np.sqrt(inv)
+        a.data *= s[rows] * s[a.indices]
+    return a
