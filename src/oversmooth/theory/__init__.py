@@ -1,0 +1,287 @@
+"""Theory to compare measurements against (Wu et al., ICLR 2023, and our derivations).
+
+Formulas marked *ours* are not in the paper; they were derived for this package and
+checked numerically (see ``SCIENCE.md`` and the tests):
+
+* the finite-degree mixing rate ``lambda_eff = lambda + 1/(d lambda)`` (ours);
+* the Catalan refinement of the variance ``sum_j pi_j^2 + C_n / d^n`` (ours);
+* its APPNP generalisation over pairs of walk lengths (ours);
+* the spectral sandwich ``(d_min/d_max) m_2n <= mean_i ||row i of P^n||^2 <= (d_max/d_min) m_2n`` (ours).
+
+Examples
+--------
+>>> from oversmooth import theory
+>>> lam = theory.lam(0.0114, 0.0038)
+>>> round(lam, 3), round(theory.gap(3, lam, 2.0), 4)
+(0.5, 0.25)
+"""
+
+from __future__ import annotations
+
+from math import comb, log
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import ndtr
+
+from .._utils import SeedLike, check_nonneg_int, check_positive_int, check_probability, spawn_generators
+
+__all__ = [
+    "lam",
+    "expected_degree",
+    "gap",
+    "lambda_eff",
+    "gap_finite_degree",
+    "ppr_gap",
+    "ppr_fixed_point",
+    "variance_bounds",
+    "ppr_variance_floor",
+    "catalan",
+    "stationary_sq_sum",
+    "expected_stationary_sq_sum",
+    "catalan_variance",
+    "ppr_catalan_variance",
+    "spectral_sandwich",
+    "predicted_bayes_error",
+    "optimal_depth",
+    "depth_scale_loglog",
+    "depth_scale_logd",
+]
+
+
+def lam(p: float, q: float) -> float:
+    """The mixing rate ``lambda = (p - q) / (p + q)`` (negative under heterophily).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import lam
+    >>> lam(0.3, 0.1)
+    0.5
+    """
+    p = check_probability(p, "p")
+    q = check_probability(q, "q")
+    if p + q == 0:
+        raise ValueError("p + q must be > 0 (a graph with no edges does not mix)")
+    return (p - q) / (p + q)
+
+
+def expected_degree(n: int, p: float, q: float, self_loops: bool = True) -> float:
+    """Expected degree ``d = 1 + (N/2)(p + q)`` of the two-block CSBM (SCIENCE.md).
+
+    The exact expectation is ``(N/2 - 1) p + (N/2) q`` plus the self-loop, which
+    differs from this by ``p``; the definition above is the one every formula here uses.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import expected_degree
+    >>> round(expected_degree(2000, 0.0114, 0.0038), 6)
+    16.2
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    return (1.0 if self_loops else 0.0) + (n / 2.0) * (check_probability(p, "p") + check_probability(q, "q"))
+
+
+def gap(n: Any, lam_: float, gap0: float) -> Any:
+    """The paper's mean gap ``lambda^n * gap(0)`` (Theorem 1, dense regime)."""
+    return np.power(float(lam_), np.asarray(n, dtype=float)) * gap0
+
+
+def lambda_eff(lam_: float, d: float) -> float:
+    """Finite-degree per-layer mixing rate ``lambda + 1/(d lambda)`` (ours).
+
+    The outlier eigenvalue of ``P = D^-1 A`` for a sparse two-block graph (BBP-style,
+    above the Kesten-Stigum threshold ``d lambda^2 > 1``). Returns NaN below the
+    threshold, where the block signal is lost in the bulk, and is capped at 1 in
+    absolute value (the spectral radius of P).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import lambda_eff
+    >>> round(lambda_eff(0.5, 16.2), 3)
+    0.623
+    """
+    lam_ = float(lam_)
+    d = float(d)
+    if lam_ == 0 or d * lam_ * lam_ <= 1.0:
+        return float("nan")
+    val = lam_ + 1.0 / (d * lam_)
+    return float(np.sign(val) * min(abs(val), 1.0))
+
+
+def gap_finite_degree(n: Any, lam_: float, d: float, gap0: float) -> Any:
+    """Mean gap with the finite-degree rate: ``lambda_eff^n * gap(0)`` (ours)."""
+    return np.power(lambda_eff(lam_, d), np.asarray(n, dtype=float)) * gap0
+
+
+def ppr_fixed_point(lam_: float, alpha: float, gap0: float) -> float:
+    """Limit of the APPNP gap: ``g* = alpha gap(0) / (1 - (1 - alpha) lambda)``."""
+    return float(alpha) * gap0 / (1.0 - (1.0 - float(alpha)) * float(lam_))
+
+
+def ppr_gap(n: Any, lam_: float, alpha: float, gap0: float) -> Any:
+    """APPNP mean gap ``g* + ((1 - alpha) lambda)^n (gap(0) - g*)`` (linear recursion).
+
+    ``lam_`` may be the paper's lambda or ``lambda_eff``.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import ppr_gap
+    >>> float(ppr_gap(0, 0.5, 0.1, 2.0))
+    2.0
+    """
+    alpha = check_probability(alpha, "alpha")
+    g_star = ppr_fixed_point(lam_, alpha, gap0)
+    return g_star + np.power((1.0 - alpha) * float(lam_), np.asarray(n, dtype=float)) * (gap0 - g_star)
+
+
+def variance_bounds(n_nodes: int, sigma: float = 1.0) -> tuple[float, float]:
+    """The paper's exact bounds ``sigma^2 / N <= (sigma(n))^2 <= sigma^2`` (any graph, any n)."""
+    n_nodes = check_positive_int(n_nodes, "n_nodes")
+    s2 = float(sigma) ** 2
+    return s2 / n_nodes, s2
+
+
+def ppr_variance_floor(alpha: float, sigma: float = 1.0) -> float:
+    """APPNP's floor ``alpha^2 sigma^2``: ``(M_n)_ii >= alpha`` caps denoising."""
+    return check_probability(alpha, "alpha") ** 2 * float(sigma) ** 2
+
+
+def catalan(n: int) -> int:
+    """Catalan number ``C_n = binom(2n, n) / (n + 1)``.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import catalan
+    >>> [catalan(i) for i in range(6)]
+    [1, 1, 2, 5, 14, 42]
+    """
+    n = check_nonneg_int(n, "n")
+    return comb(2 * n, n) // (n + 1)
+
+
+def stationary_sq_sum(degrees: Any) -> float:
+    """``sum_j pi_j^2`` with ``pi_j = d_j / sum(d)``: the saturation level of the variance."""
+    deg = np.asarray(degrees, dtype=np.float64)
+    return float(np.sum(deg**2) / np.sum(deg) ** 2)
+
+
+def expected_stationary_sq_sum(n: int, p: float, q: float, self_loops: bool = True) -> float:
+    """Model value of ``sum_j pi_j^2`` for the two-block CSBM: ``(1/N)(1 + Var(deg)/d^2)``.
+
+    ``Var(deg) = (N/2)(p(1-p) + q(1-q))`` (self-loops add no variance).
+    """
+    d = expected_degree(n, p, q, self_loops)
+    var = (n / 2.0) * (p * (1 - p) + q * (1 - q))
+    return (1.0 + var / d**2) / n
+
+
+def catalan_variance(depth: Any, d: float, pi_sq_sum: float, sigma: float = 1.0) -> np.ndarray:
+    """Refined variance ``sigma^2 (sum_j pi_j^2 + C_n / d^n)`` (ours).
+
+    Closed walks of length 2n on a locally tree-like graph of degree d: the chance
+    that two independent n-step walks from a node meet again is ``C_n / d^n``; the
+    ``sum pi_j^2`` term is where the variance saturates (~1/N).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import catalan_variance
+    >>> catalan_variance([0, 1, 2], 10.0, 0.0).tolist()
+    [1.0, 0.1, 0.02]
+    """
+    n = np.atleast_1d(np.asarray(depth, dtype=np.int64))
+    c = np.array([catalan(int(k)) for k in n], dtype=np.float64)
+    return float(sigma) ** 2 * (pi_sq_sum + c / np.power(float(d), n.astype(float)))
+
+
+def ppr_catalan_variance(depth: Any, d: float, pi_sq_sum: float, alpha: float, sigma: float = 1.0) -> np.ndarray:
+    """APPNP analogue of :func:`catalan_variance` (ours).
+
+    With ``M_n = sum_k c_k P^k`` (``c_k = alpha (1-alpha)^k`` for k < n and
+    ``c_n = (1-alpha)^n``), ``||row i||^2 = sum_{k,l} c_k c_l <row_i P^k, row_i P^l>``
+    and, on a locally tree-like graph, ``<row_i P^k, row_i P^l> ~= sum pi^2 + R_{k+l}``
+    with ``R_{2m} = C_m / d^m`` and ``R_{odd} = 0``. Reduces to the GCN formula at alpha = 0.
+    """
+    alpha = check_probability(alpha, "alpha")
+    out = []
+    for n in np.atleast_1d(np.asarray(depth, dtype=np.int64)):
+        n = int(n)
+        c = np.array([alpha * (1 - alpha) ** k for k in range(n)] + [(1 - alpha) ** n])
+        kk = np.arange(n + 1)
+        tot = kk[:, None] + kk[None, :]
+        r = np.where(tot % 2 == 0, [[catalan(int(t) // 2) / float(d) ** (int(t) // 2) for t in row] for row in tot], 0.0)
+        out.append(float(c @ (pi_sq_sum + r) @ c))
+    return float(sigma) ** 2 * np.asarray(out)
+
+
+def spectral_sandwich(
+    graph: Any, depth: int, *, method: str = "auto", probes: int = 64, exact_max_nodes: int = 5000,
+    seed: SeedLike = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rigorous per-graph bounds on ``mean_i ||row i of P^n||^2`` (ours).
+
+    With ``S = D^-1/2 A D^-1/2`` and ``m_2n = tr(S^2n) / N``:
+    ``(d_min/d_max) m_2n <= mean_i ||row i of P^n||^2 <= (d_max/d_min) m_2n``.
+    ``m_2n`` is exact from the eigenvalues of S for ``N <= exact_max_nodes``,
+    otherwise a Hutchinson estimate ``mean ||S^n z||^2 / N`` (then the bounds hold up
+    to its sampling error).
+
+    Returns
+    -------
+    lower, upper : ndarray (depth + 1,)
+    """
+    from ..operators import normalize_adjacency
+
+    depth = check_nonneg_int(depth, "depth")
+    a = getattr(graph, "adjacency", graph)
+    deg = np.asarray(sp.csr_array(a).sum(axis=1)).ravel()
+    s = normalize_adjacency(a, "sym")
+    n = s.shape[0]
+    if method == "auto":
+        method = "exact" if n <= exact_max_nodes else "hutchinson"
+    if method == "exact":
+        w = np.linalg.eigvalsh(s.toarray())
+        m = np.array([np.mean(w ** (2 * k)) for k in range(depth + 1)])
+    elif method == "hutchinson":
+        (rng,) = spawn_generators(seed, 1)
+        z = rng.choice([-1.0, 1.0], size=(n, check_positive_int(probes, "probes")))
+        m = np.empty(depth + 1)
+        for k in range(depth + 1):
+            m[k] = np.mean(np.einsum("ij,ij->j", z, z)) / n
+            z = np.asarray(s @ z)
+    else:
+        raise ValueError(f"method must be 'auto', 'exact' or 'hutchinson', got {method!r}")
+    ratio = deg.max() / deg.min()
+    return m / ratio, m * ratio
+
+
+def predicted_bayes_error(gaps: Any, variances: Any) -> np.ndarray:
+    """``Phi(-|gap(n)| / (2 sqrt(var(n))))`` from predicted gap and variance curves."""
+    g = np.abs(np.asarray(gaps, dtype=np.float64))
+    v = np.asarray(variances, dtype=np.float64)
+    return ndtr(-g / (2.0 * np.sqrt(v)))
+
+
+def optimal_depth(errors: Any) -> int:
+    """The depth (index) of the smallest error; ties go to the shallowest depth.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import optimal_depth
+    >>> optimal_depth([0.3, 0.1, 0.05, 0.2])
+    2
+    """
+    e = np.asarray(errors, dtype=np.float64)
+    if e.size == 0 or np.all(np.isnan(e)):
+        raise ValueError("errors must contain at least one number")
+    return int(np.nanargmin(e))
+
+
+def depth_scale_loglog(n_nodes: float) -> float:
+    """``log N / log log N``: the diameter scale of the CSBM when d ~ log N."""
+    return log(n_nodes) / log(log(n_nodes))
+
+
+def depth_scale_logd(n_nodes: float, d: float) -> float:
+    """``log N / log d``: the depth at which ``d^n ~ N`` (variance saturation)."""
+    return log(n_nodes) / log(d)
