@@ -163,7 +163,8 @@ def feature_noise_variance(
     ----------
     graph : Graph
         With labels; for ``operator="pairnorm"`` also features (the normalisation is
-        frozen at its values on the realised features).
+        frozen at its values on the realised features: the frozen-affine view of
+        :mod:`oversmooth.operators`, under which only PairNorm's scale acts on the noise).
     depth : int
         Depths 0..depth are returned.
     operator, normalization, alpha, pairnorm_scale, pairnorm_mode
@@ -332,7 +333,7 @@ def depth_profile(
     weights = counts / counts.sum()
     adjacency = graph.adjacency
     rows: list[dict[str, Any]] = []
-    for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d), **op)):
+    for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d), affine=slice(d, 2 * d), **op)):
         hx, hm = h[:, :d], h[:, d:2 * d]
         if method == "hutchinson":
             acc.hutchinson(n, h[:, 2 * d:])

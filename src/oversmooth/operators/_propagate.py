@@ -7,13 +7,15 @@ Operators (``P`` is a normalised adjacency, usually ``D^-1 A``):
 * ``"pairnorm"`` h(n+1) = PairNorm(P h(n))                     (Zhao & Akoglu, 2020)
 
 PairNorm is nonlinear. To measure its *feature-noise variance* and class means we use
-the **frozen-normalisation linearisation**: the centring (linear) and the rescaling
-factors are computed on the *reference* columns (the realised features) and applied
-unchanged to every other column of the block (mean signals, probes, identity columns).
-Given the realisation, the map is then linear, ``h(n) = M_n x`` with
-``M_n = R_n C P ... R_1 C P`` (C the centring, R_k the frozen scales), and the same
-measures as for GCN apply. For the reference columns themselves the output is exactly
-PairNorm's.
+the **frozen-affine linearisation**, the view of the paper: given the realisation, each
+PairNorm layer is an affine map ``h -> r * (h - b)`` whose shift ``b`` (the column means)
+and scale ``r`` (global for PN, per row for PN-SI) are computed on the *reference*
+columns (the realised features) and then held fixed. Companion columns of the same block
+follow that fixed map: *affine* columns (the conditional-mean signal) are shifted by the
+reference's ``b`` and scaled; all other columns (noise probes, identity columns: they
+carry the zero-mean noise part, on which a constant shift has no effect) are only scaled.
+For the reference columns themselves the output is exactly PairNorm's. In 1-D, PN is
+then one affine map of all nodes, so the ratio gap / std is that of GCN at every depth.
 """
 
 from __future__ import annotations
@@ -31,12 +33,23 @@ OPERATORS = ("gcn", "appnp", "pairnorm")
 PAIRNORM_MODES = ("PN", "PN-SI")
 
 
-def pairnorm(h: np.ndarray, scale: float = 1.0, mode: str = "PN", reference: slice | None = None) -> np.ndarray:
+def pairnorm(
+    h: np.ndarray,
+    scale: float = 1.0,
+    mode: str = "PN",
+    reference: slice | None = None,
+    affine: slice | None = None,
+) -> np.ndarray:
     """PairNorm of Zhao & Akoglu (2020): centre over all nodes, then rescale.
 
     ``"PN"``: one global factor so that the mean squared row norm is ``scale**2``;
-    ``"PN-SI"``: each row rescaled to norm ``scale``. Scales are computed on the
-    ``reference`` columns (all columns by default) and applied to every column.
+    ``"PN-SI"``: each row rescaled to norm ``scale``.
+
+    Without ``reference`` every column is a feature: each is centred by its own mean
+    and the scale uses all of them. With ``reference`` (a slice of columns), the
+    frozen-affine linearisation of the module docstring: the reference columns get
+    PairNorm exactly; ``affine`` columns (same width as ``reference``) are shifted by
+    the reference means and scaled; every other column is only scaled.
 
     Examples
     --------
@@ -47,17 +60,23 @@ def pairnorm(h: np.ndarray, scale: float = 1.0, mode: str = "PN", reference: sli
     (1.0, 0.0)
     """
     mode = check_choice(mode, "mode", PAIRNORM_MODES)
-    c = h - h.mean(axis=0, keepdims=True)
-    ref = c if reference is None else c[:, reference]
+    if reference is None:
+        c = h - h.mean(axis=0, keepdims=True)
+        ref = c
+    else:
+        c = np.array(h, dtype=np.float64, copy=True)
+        shift = c[:, reference].mean(axis=0)
+        c[:, reference] -= shift
+        if affine is not None:
+            c[:, affine] -= shift
+        ref = c[:, reference]
     sq = np.einsum("ij,ij->i", ref, ref)
     if mode == "PN":
         norm = np.sqrt(sq.mean())
-        factor = scale / norm if norm > 0 else 0.0
-        c *= factor
+        c *= scale / norm if norm > 0 else 0.0
     else:
         norm = np.sqrt(sq)
-        factor_rows = np.divide(scale, norm, out=np.zeros_like(norm), where=norm > 0)
-        c *= factor_rows[:, None]
+        c *= np.divide(scale, norm, out=np.zeros_like(norm), where=norm > 0)[:, None]
     return c
 
 
@@ -71,6 +90,7 @@ def iter_propagate(
     pairnorm_scale: float = 1.0,
     pairnorm_mode: str = "PN",
     reference: slice | None = None,
+    affine: slice | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield h(0), h(1), ..., h(depth) for an N x k block, one sparse matmul per layer.
 
@@ -87,9 +107,11 @@ def iter_propagate(
         Teleport (initial-residual) weight for ``"appnp"``.
     pairnorm_scale, pairnorm_mode : float, {"PN", "PN-SI"}
         PairNorm's ``s`` and variant.
-    reference : slice, optional
-        Columns that set PairNorm's centring-free scales (frozen-normalisation
-        linearisation, see the module docstring); default all columns.
+    reference, affine : slice, optional
+        PairNorm's frozen-affine linearisation (see the module docstring and
+        :func:`pairnorm`): ``reference`` columns set the shift and scale, ``affine``
+        columns take the shift too, the rest only the scale. Default: plain PairNorm
+        of the whole block.
 
     Yields
     ------
@@ -124,7 +146,7 @@ def iter_propagate(
             h *= 1.0 - alpha
             h += alpha * h0
         elif operator == "pairnorm":
-            h = pairnorm(h, pairnorm_scale, pairnorm_mode, reference)
+            h = pairnorm(h, pairnorm_scale, pairnorm_mode, reference, affine)
         yield h[:, 0].copy() if squeeze else h
 
 
