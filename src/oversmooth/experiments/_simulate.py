@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import log_ndtr
 
 from .. import theory
 from .._utils import (
@@ -30,10 +31,13 @@ SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm")
 #: Columns every row of :func:`simulate` has (the CLI's JSON contract), in order.
 ROW_COLUMNS = (
     "seed", "depth", "operator", "n", "p", "q", "sigma", "alpha", "self_loops",
+    "mean_degree", "pi_sq_sum",
     "gap", "realised_gap", "feature_variance", "feature_variance_se", "cross_sectional_variance",
-    "structural_variance", "bayes_error", "realised_error", "dirichlet_energy", "mad",
+    "structural_variance", "bayes_error", "log10_bayes_error", "separation", "realised_error",
+    "dirichlet_energy", "mad",
     "theory_gap", "theory_gap_finite_degree", "theory_feature_variance", "theory_variance_lower",
     "theory_variance_upper", "theory_ppr_floor", "theory_bayes_error", "theory_bayes_error_paper",
+    "theory_separation",
     "variance_method", "probes", "oversmooth_version",
 )
 
@@ -120,7 +124,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         "theory_ppr_floor": theory.ppr_variance_floor(cfg.alpha, cfg.sigma) if cfg.operator == "appnp" else None,
     }
     empty = {"theory_gap": None, "theory_gap_finite_degree": None, "theory_feature_variance": None,
-             "theory_bayes_error": None, "theory_bayes_error_paper": None}
+             "theory_bayes_error": None, "theory_bayes_error_paper": None, "theory_separation": None}
     if k != 2 or cfg.operator == "pairnorm":
         # PairNorm's gap and variance carry the realisation's scale: no closed form.
         return [{**base, **empty} for _ in depths]
@@ -137,7 +141,9 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         g_fd = theory.gap_finite_degree(depths, lam, d, gap0)
         var = theory.catalan_variance(depths, d, pi2, cfg.sigma)
     bayes_paper = theory.predicted_bayes_error(g, var)
-    bayes = theory.predicted_bayes_error(g_fd, var) if math.isfinite(lam_eff) else bayes_paper
+    g_best = g_fd if math.isfinite(lam_eff) else g
+    bayes = theory.predicted_bayes_error(g_best, var)
+    sep = np.abs(g_best) / np.sqrt(var)
     rows = []
     for i in depths:
         rows.append({
@@ -147,6 +153,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
             "theory_feature_variance": float(var[i]),
             "theory_bayes_error": float(bayes[i]),
             "theory_bayes_error_paper": float(bayes_paper[i]),
+            "theory_separation": float(sep[i]),
         })
     return rows
 
@@ -182,12 +189,22 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
             probes=cfg.probes, zero_degree=cfg.zero_degree, exact_max_nodes=cfg.exact_max_nodes,
             seed=seed,
         )
+        deg = graph.degrees
+        graph_cols = {"mean_degree": float(deg.mean()), "pi_sq_sum": theory.stationary_sq_sum(deg)}
         for prof, th in zip(profile, theory_rows):
             row = {
                 "seed": seed, "depth": prof["depth"], "operator": cfg.operator, "n": cfg.n, "p": cfg.p,
                 "q": cfg.q, "sigma": cfg.sigma, "alpha": cfg.alpha, "self_loops": cfg.self_loops,
+                **graph_cols,
             }
             row.update({k: v for k, v in prof.items() if k != "depth"})
+            if len(cfg.mu) == 2:
+                sep = abs(prof["gap"]) / math.sqrt(prof["feature_variance"])
+                row["separation"] = sep
+                row["log10_bayes_error"] = float(log_ndtr(-sep / 2.0) / math.log(10.0))
+            else:
+                row["separation"] = None
+                row["log10_bayes_error"] = math.log10(prof["bayes_error"]) if prof["bayes_error"] > 0 else None
             row.update(th)
             row["oversmooth_version"] = __version__
             rows.append({k: _clean(v) for k, v in row.items()})
