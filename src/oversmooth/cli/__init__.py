@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any, Callable, Sequence
 
 from .._version import __version__
@@ -118,7 +119,48 @@ def _add_simulate(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object {oversmooth_version, config, rows}")
 
 
-_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate]
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from ..report import format_claims_table, reproduce
+
+    if args.seed < 0:
+        raise CLIError(f"oversmooth reproduce: error: --seed must be >= 0, got {args.seed}")
+    out = args.out or ("oversmooth-reproduce-quick" if args.quick else "oversmooth-reproduce")
+    t0 = time.perf_counter()
+    claims = reproduce(out, quick=args.quick, seed=args.seed, claims=args.claims, progress=not args.no_progress)
+    print(format_claims_table(claims))
+    total = time.perf_counter() - t0
+    print(f"\nwrote {out}/claims.json, {out}/results/*.csv, {out}/figures/*.png|svg and {out}/report.html "
+          f"({total:.1f} s)")
+    if args.open:
+        import webbrowser
+        from pathlib import Path
+
+        webbrowser.open(Path(out, "report.html").resolve().as_uri())
+    return 0
+
+
+def _add_reproduce(sub: Any) -> None:
+    from ..experiments._claims import CLAIM_IDS
+
+    p = sub.add_parser(
+        "reproduce",
+        help="run every claim of the paper: PASS/FAIL checks, CSVs, figures and an HTML report",
+        description="Run every claim of Wu et al. (ICLR 2023) on CSBMs, judge each by its fixed PASS rule, and "
+        "write claims.json, results/*.csv, figures/*.png|svg and report.html. Exit code 0 when it ran "
+        "(FAILs are results).",
+        epilog="example:\n  oversmooth reproduce --quick --out out --seed 0",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true", help="smaller graphs and fewer seeds (< 60 s), same claims")
+    p.add_argument("--out", default=None, help="output directory (default oversmooth-reproduce[-quick])")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--claims", nargs="+", choices=list(CLAIM_IDS), default=None, help="run only these claims")
+    p.add_argument("--open", action="store_true", help="open report.html in a browser when done")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_reproduce)
+
+
+_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce]
 
 
 def build_parser() -> argparse.ArgumentParser:

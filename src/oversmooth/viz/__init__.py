@@ -1,0 +1,273 @@
+"""Figures of the reproduction, drawn from tidy result tables (lists of row dicts).
+
+Theory is drawn as lines, measurements as markers with error bars (standard error over
+seeds); quantities spanning decades use log axes. Every function returns a matplotlib
+``Figure``; :func:`save_figure` writes it as PNG and SVG.
+
+Examples
+--------
+>>> from oversmooth.experiments import simulate
+>>> from oversmooth.viz import figure_mixing
+>>> fig = figure_mixing(simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2))
+>>> len(fig.axes) >= 1
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..experiments._table import column, group_rows, mean_and_sem
+
+__all__ = [
+    "save_figure",
+    "figure_mixing",
+    "figure_denoising",
+    "figure_optimal_depth",
+    "figure_appnp_vs_gcn",
+    "figure_pairnorm",
+    "FIGURES",
+]
+
+Rows = Sequence[dict[str, Any]]
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "svg", "pdf"):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path_png: str | os.PathLike[str]) -> list[Path]:
+    """Save ``fig`` as ``path_png`` and the same name with ``.svg``; close it."""
+    plt = _plt()
+    png = Path(path_png)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    svg = png.with_suffix(".svg")
+    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return [png, svg]
+
+
+def _grid(n: int, width: float = 4.2, height: float = 3.4, ncols: int = 3) -> tuple[Any, np.ndarray]:
+    plt = _plt()
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+def _errorbar(ax: Any, rows: Rows, key: str, label: str, transform: Any = None, **kw: Any) -> None:
+    x, m, s = mean_and_sem(rows, key)
+    if transform is not None:
+        m, s = transform(m), s * 0
+    ax.errorbar(x, m, yerr=s, fmt=kw.pop("fmt", "o"), ms=4, capsize=2, label=label, **kw)
+
+
+def _line(ax: Any, rows: Rows, key: str, label: str, **kw: Any) -> None:
+    x, m, _ = mean_and_sem(rows, key)
+    if np.all(np.isnan(m)):
+        return
+    ax.plot(x, m, label=label, **kw)
+
+
+def figure_mixing(rows: Rows) -> Any:
+    """|gap| vs depth per config: measured (markers) against lambda^n and lambda_eff^n (lines)."""
+    groups = group_rows(rows, ["label"]) if rows and "label" in rows[0] else {("",): list(rows)}
+    fig, axes = _grid(len(groups))
+    for ax, ((label,), g) in zip(axes, groups.items()):
+        x, m, s = mean_and_sem(g, "gap")
+        ax.errorbar(x, np.abs(m), yerr=s, fmt="o", ms=4, capsize=2, color="k", label="measured |gap|")
+        appnp = g[0]["operator"] == "appnp"
+        _line(ax, [dict(r, theory_gap=abs(r["theory_gap"]) if r["theory_gap"] is not None else None) for r in g],
+              "theory_gap", "PPR recursion, lambda" if appnp else "paper: lambda^n gap(0)", color="C0")
+        _line(ax, [dict(r, theory_gap_finite_degree=abs(r["theory_gap_finite_degree"])
+                        if r["theory_gap_finite_degree"] is not None else None) for r in g],
+              "theory_gap_finite_degree",
+              "PPR recursion, lambda_eff (ours)" if appnp else "lambda_eff^n gap(0) (ours)", color="C3", ls="--")
+        if np.any(m < 0):
+            ax.set_title(f"{label}\n(gap alternates in sign; |gap| shown)", fontsize=9)
+        else:
+            ax.set_title(label, fontsize=9)
+        ax.set_yscale("log")
+        ax.set_xlabel("depth n (layers)")
+        ax.set_ylabel("|mu_2(n) - mu_1(n)| (feature units)")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Mixing: class-mean gap vs depth (D^-1 A with self-loops; mean +- SE over seeds)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_denoising(rows: Rows) -> Any:
+    """Feature-noise variance vs depth with bounds and Catalan curve; cross-sectional spread apart."""
+    plt = _plt()
+    groups = group_rows(rows, ["label"]) if rows and "label" in rows[0] else {("",): list(rows)}
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, ((label, ), g) in enumerate(groups.items()):
+        c = f"C{i}"
+        n = g[0]["n"]
+        x, m, s = mean_and_sem(g, "feature_variance")
+        _, se_h, _ = mean_and_sem(g, "feature_variance_se")
+        err = np.sqrt(s**2 + se_h**2)
+        ax.errorbar(x, m, yerr=err, fmt="o", ms=4, capsize=2, color=c, label=f"{label}: measured ({g[0]['variance_method']})")
+        _line(ax, g, "theory_feature_variance", f"{label}: sum pi^2 + C_n/d^n (ours)", color=c, ls="-")
+        pi2 = float(np.mean(column(g, "pi_sq_sum")))
+        ax.axhline(pi2, color=c, ls=":", lw=1)
+        ax.axhline(1.0 / n, color=c, ls="--", lw=1, label=f"{label}: lower bound sigma^2/N")
+        xs, cm, cs = mean_and_sem(g, "cross_sectional_variance")
+        ax2.errorbar(xs, cm, yerr=cs, fmt="s-", ms=3, capsize=2, color=c, label=label)
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="upper bound sigma^2")
+    ax.set_yscale("log")
+    ax.set_xlabel("depth n (layers)")
+    ax.set_ylabel("feature-noise variance sigma(n)^2 (sigma = 1)")
+    ax.set_title("The paper's variance: Var_x h_i(n), class-averaged\n(dotted: saturation level sum_j pi_j^2)", fontsize=9)
+    ax.legend(fontsize=6.5)
+    ax.grid(alpha=0.3)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("depth n (layers)")
+    ax2.set_ylabel("within-class variance across nodes")
+    ax2.set_title("Cross-sectional spread of ONE realisation\n(not the paper's variance: no bounds apply)", fontsize=9)
+    ax2.legend(fontsize=7)
+    ax2.grid(alpha=0.3)
+    fig.suptitle("Denoising (D^-1 A with self-loops; mean +- SE)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_optimal_depth(rows: Rows) -> Any:
+    """log10 Bayes error vs depth per N, and the best depth vs N with the scaling laws."""
+    from .. import theory
+
+    plt = _plt()
+    groups = group_rows(rows, ["n"])
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    ns, best, best_t, ll, ld = [], [], [], [], []
+    for i, ((n,), g) in enumerate(sorted(groups.items())):
+        c = plt.cm.viridis(i / max(1, len(groups) - 1))
+        x, m, s = mean_and_sem(g, "log10_bayes_error")
+        ax.errorbar(x, m, yerr=s, fmt="o", ms=3, capsize=2, color=c, label=f"N={n:g}")
+        tb = column(g, "theory_bayes_error")
+        xt, mt, _ = mean_and_sem([dict(r, t=math.log10(max(r["theory_bayes_error"], 1e-300))) for r in g], "t")
+        if np.all(np.isfinite(tb)):
+            ax.plot(xt, mt, color=c, lw=1)
+        sep = mean_and_sem(g, "separation")[1]
+        tsep = mean_and_sem(g, "theory_separation")[1]
+        ns.append(n)
+        best.append(int(np.argmax(sep)))
+        best_t.append(int(np.nanargmax(tsep)))
+        ll.append(theory.depth_scale_loglog(n))
+        ld.append(theory.depth_scale_logd(n, float(np.mean(column(g, "mean_degree")))))
+    ax.set_xlabel("depth n (layers)")
+    ax.set_ylabel("log10 Bayes error  Phi(-|gap|/(2 sigma(n)))")
+    ax.set_title("Error vs depth: markers measured, lines theory (lambda_eff, Catalan)", fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    ax2.plot(ns, best, "o", color="k", ms=6, label="measured best depth")
+    ax2.plot(ns, best_t, "x", color="C3", ms=8, label="theory best depth")
+    ax2.plot(ns, ll, "-", color="C0", label="log N / log log N")
+    ax2.plot(ns, ld, "--", color="C2", label="log N / log d")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("number of nodes N")
+    ax2.set_ylabel("depth (layers)")
+    ax2.set_title("Best depth vs N (d = 1 + 3 ln N, lambda = 0.5)", fontsize=9)
+    ax2.legend(fontsize=7)
+    ax2.grid(alpha=0.3)
+    fig.suptitle("Optimal depth: the error is U-shaped in depth", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_appnp_vs_gcn(rows: Rows) -> Any:
+    """Map of log10(best separation GCN / APPNP) per (N, p/q) and alpha, plus two depth curves."""
+    plt = _plt()
+    gcn = [r for r in rows if r["operator"] == "gcn"]
+    app = [r for r in rows if r["operator"] == "appnp"]
+    alphas = sorted({r["alpha"] for r in app})
+    sizes = sorted({r["n"] for r in rows})
+    ratios = sorted({r["ratio"] for r in rows})
+    fig, axes = _grid(len(alphas) + 2, width=3.8, height=3.3, ncols=len(alphas) + 2)
+
+    def best(rs: Rows) -> float:
+        return float(np.nanmax(mean_and_sem(rs, "separation")[1]))
+
+    g_best = {k: best(v) for k, v in group_rows(gcn, ["n", "ratio"]).items()}
+    a_groups = group_rows(app, ["n", "ratio", "alpha"])
+    im = None
+    for ax, alpha in zip(axes, alphas):
+        grid = np.full((len(sizes), len(ratios)), np.nan)
+        for i, n in enumerate(sizes):
+            for j, rt in enumerate(ratios):
+                if (n, rt, alpha) in a_groups:
+                    grid[i, j] = math.log10(g_best[(n, rt)] / best(a_groups[(n, rt, alpha)]))
+        im = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, origin="lower", aspect="auto")
+        for i in range(len(sizes)):
+            for j in range(len(ratios)):
+                ax.text(j, i, "GCN" if grid[i, j] > 0 else "APPNP", ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(len(ratios)), [f"{r:g}" for r in ratios])
+        ax.set_yticks(range(len(sizes)), [f"{n:g}" for n in sizes])
+        ax.set_xlabel("p / q (community strength)")
+        ax.set_ylabel("N")
+        ax.set_title(f"winner of the best error, alpha={alpha:g}", fontsize=9)
+    if im is not None:
+        fig.colorbar(im, ax=axes[len(alphas) - 1], label="log10(best sep GCN / APPNP)", shrink=0.8)
+    for ax, (n, rt) in zip(axes[len(alphas):], [(min(sizes), min(ratios)), (max(sizes), max(ratios))]):
+        _errorbar(ax, [r for r in gcn if r["n"] == n and r["ratio"] == rt], "log10_bayes_error", "GCN",
+                  color="k")
+        for k, alpha in enumerate(alphas):
+            _errorbar(ax, [r for r in app if r["n"] == n and r["ratio"] == rt and r["alpha"] == alpha],
+                      "log10_bayes_error", f"APPNP alpha={alpha:g}", color=f"C{k}", fmt="s-")
+        ax.set_xlabel("depth n (layers)")
+        ax.set_ylabel("log10 Bayes error")
+        ax.set_title(f"N={n:g}, p/q={rt:g}", fontsize=9)
+        ax.legend(fontsize=6.5)
+        ax.grid(alpha=0.3)
+    fig.suptitle("APPNP vs GCN (average degree 11; red: GCN's best error is lower)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_pairnorm(rows: Rows) -> Any:
+    """GCN vs PairNorm: |gap|, feature-noise variance and Bayes / realised error vs depth."""
+    groups = group_rows(rows, ["label"])
+    fig, axes = _grid(4, width=3.6, height=3.3, ncols=4)
+    for i, ((label,), g) in enumerate(groups.items()):
+        c = f"C{i}"
+        x, m, s = mean_and_sem(g, "gap")
+        axes[0].errorbar(x, np.abs(m), yerr=s, fmt="o-", ms=3, capsize=2, color=c, label=label)
+        _errorbar(axes[1], g, "feature_variance", label, color=c, fmt="o-")
+        _errorbar(axes[2], g, "log10_bayes_error", label, color=c, fmt="o-")
+        _errorbar(axes[3], g, "realised_error", label, color=c, fmt="o-")
+    for ax, yl, log in [(axes[0], "|gap| (class means of E h(n))", True),
+                        (axes[1], "feature-noise variance", True),
+                        (axes[2], "log10 Bayes error", False), (axes[3], "realised error (fraction)", False)]:
+        ax.set_xlabel("depth n (layers)")
+        ax.set_ylabel(yl)
+        if log:
+            ax.set_yscale("log")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("PairNorm (scale 1, frozen-affine view) vs GCN, N=2000, lambda=0.5, d=16", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "mixing": figure_mixing,
+    "denoising": figure_denoising,
+    "optimal_depth": figure_optimal_depth,
+    "appnp_vs_gcn": figure_appnp_vs_gcn,
+    "pairnorm": figure_pairnorm,
+}
