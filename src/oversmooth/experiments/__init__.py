@@ -1,4 +1,4 @@
-"""Experiments: configurations, runs and tidy result rows.
+"""Experiments: configurations, runs, claims and tidy result tables.
 
 Examples
 --------
@@ -8,6 +8,22 @@ Examples
 ['gcn']
 """
 
+from ._claims import CLAIM_IDS, ClaimResult, run_claim
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
+from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
 
-__all__ = ["ROW_COLUMNS", "SIMULATE_OPERATORS", "SimulationConfig", "run_simulation", "simulate"]
+__all__ = [
+    "ROW_COLUMNS",
+    "SIMULATE_OPERATORS",
+    "SimulationConfig",
+    "run_simulation",
+    "simulate",
+    "CLAIM_IDS",
+    "ClaimResult",
+    "run_claim",
+    "read_csv",
+    "write_csv",
+    "group_rows",
+    "column",
+    "mean_and_sem",
+]

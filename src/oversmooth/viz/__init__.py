@@ -26,6 +26,7 @@ from ..experiments._table import column, group_rows, mean_and_sem
 
 __all__ = [
     "save_figure",
+    "figure_overview",
     "figure_mixing",
     "figure_denoising",
     "figure_optimal_depth",
@@ -81,6 +82,41 @@ def _line(ax: Any, rows: Rows, key: str, label: str, **kw: Any) -> None:
     if np.all(np.isnan(m)):
         return
     ax.plot(x, m, label=label, **kw)
+
+
+def figure_overview(rows: Rows) -> Any:
+    """Mixing vs denoising in one picture: |gap| and 2 x noise std vs depth, and the Bayes error.
+
+    The error ``Phi(-|gap| / (2 sigma(n)))`` is small while the gap (mixing, falling like
+    lambda^n) stays above twice the noise std (denoising, falling until it saturates
+    near sigma/sqrt(N)); it rises once the gap drops under the saturated noise.
+    """
+    plt = _plt()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    x, gap, gs = mean_and_sem(rows, "gap")
+    _, var, vs = mean_and_sem(rows, "feature_variance")
+    ax.errorbar(x, np.abs(gap), yerr=gs, fmt="o-", ms=4, capsize=2, color="C3", label="mixing: |gap| between class means")
+    ax.errorbar(x, 2 * np.sqrt(var), fmt="s-", ms=4, color="C2", label="denoising: 2 x feature-noise std sigma(n)")
+    n = rows[0]["n"]
+    ax.axhline(2 / math.sqrt(n), color="C2", ls=":", lw=1, label="2 sigma / sqrt(N) (variance floor)")
+    ax.set_yscale("log")
+    ax.set_xlabel("depth n (layers)")
+    ax.set_ylabel("feature units (sigma = 1)")
+    ax.legend(fontsize=7.5)
+    ax.grid(alpha=0.3)
+    ax.set_title("Two effects of each layer", fontsize=10)
+    _errorbar(ax2, rows, "log10_bayes_error", "measured", color="k")
+    _line(ax2, [dict(r, t=math.log10(max(r["theory_bayes_error"], 1e-300))) for r in rows
+                if r.get("theory_bayes_error") is not None], "t", "theory (lambda_eff, Catalan; ours)", color="C0")
+    ax2.set_xlabel("depth n (layers)")
+    ax2.set_ylabel("log10 Bayes error  Phi(-|gap| / (2 sigma(n)))")
+    ax2.legend(fontsize=7.5)
+    ax2.grid(alpha=0.3)
+    ax2.set_title("Their race: a U-shaped error, best depth small", fontsize=10)
+    p, q = rows[0]["p"], rows[0]["q"]
+    fig.suptitle(f"CSBM N={n}, p={p:g}, q={q:g}, mu=+-1, sigma=1, GCN D^-1 A with self-loops", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def figure_mixing(rows: Rows) -> Any:
