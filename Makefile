@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: install install-test reproduce test bench clean
+.PHONY: install install-test reproduce reproduce-full test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,10 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 
 reproduce: install
-	$(BIN)/oversmooth simulate --n 2000 --p 0.0114 --q 0.0038 --mu -1 1 --sigma 1 --depth 10 --seeds 3
+	$(BIN)/oversmooth reproduce --quick --out $(OUT)
+
+reproduce-full: install
+	$(BIN)/oversmooth reproduce --out $(OUT)-full
 
 test: install-test
 	$(BIN)/python -m pytest -q
@@ -29,4 +32,4 @@ bench: $(BIN)/python
 	$(BIN)/python benchmarks/bench_propagate.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis $(OUT)
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis $(OUT) $(OUT)-full ci-artifacts
