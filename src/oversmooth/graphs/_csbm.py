@@ -352,7 +352,8 @@ def sample_csbm(
         "self_loops": bool(self_loops),
         "seed": int(seed) if isinstance(seed, (int, np.integer)) else None,
     }
-    return Graph(adjacency, labels, x, name="csbm", source="oversmooth.graphs.sample_csbm", metadata=meta)
+    return Graph(adjacency, labels, x, name="csbm", source="oversmooth.graphs.sample_csbm", metadata=meta,
+                 check_symmetric=False)  # symmetric by construction
 
 
 def _covariance_factor(sigma: Any, d: int) -> np.ndarray:

@@ -18,6 +18,15 @@ def index_dtype_for(n_nodes: int, nnz: int) -> type[np.signedinteger]:
     return np.int32 if max(n_nodes, nnz) < np.iinfo(np.int32).max else np.int64
 
 
+def _is_symmetric(a: sp.csr_array, atol: float = 1e-12) -> bool:
+    """Symmetry test in O(nnz): the CSC arrays of a symmetric CSR matrix equal its CSR arrays."""
+    t = a.tocsc()
+    t.sort_indices()
+    if np.array_equal(a.indptr, t.indptr) and np.array_equal(a.indices, t.indices):
+        return bool(np.allclose(a.data, t.data, rtol=0.0, atol=atol))
+    return (abs(a - a.T) > atol).nnz == 0
+
+
 @dataclass(eq=False)
 class Graph:
     """An undirected graph as a symmetric CSR adjacency, with node labels and features.
@@ -35,6 +44,9 @@ class Graph:
         Metadata: a short name and where the graph came from.
     metadata : dict
         Anything else worth keeping (the CSBM parameters, for example).
+    check_symmetric : bool, default True
+        Verify that the adjacency is symmetric (O(nnz)); samplers that are symmetric by
+        construction skip it.
 
     Attributes
     ----------
@@ -60,6 +72,7 @@ class Graph:
     name: str = "graph"
     source: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    check_symmetric: bool = field(default=True, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         a = self.adjacency
@@ -77,7 +90,7 @@ class Graph:
         a.indptr = a.indptr.astype(idx, copy=False)
         if not np.all(np.isfinite(a.data)):
             raise ValueError("adjacency has non-finite entries")
-        if (abs(a - a.T) > 1e-12).nnz:
+        if self.check_symmetric and not _is_symmetric(a):
             raise ValueError("adjacency must be symmetric (undirected graph); symmetrise it first, e.g. A.maximum(A.T)")
         self.adjacency = a
         n = a.shape[0]

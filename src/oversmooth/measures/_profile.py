@@ -35,6 +35,7 @@ from ._stats import (
     class_indicator,
     class_means,
     dirichlet_energy,
+    edge_arrays,
     mad,
     mahalanobis_distances,
     realised_error,
@@ -331,7 +332,7 @@ def depth_profile(
     ind = class_indicator(labels, k)
     counts = np.bincount(labels[labels >= 0], minlength=k).astype(float)
     weights = counts / counts.sum()
-    adjacency = graph.adjacency
+    edges = edge_arrays(graph.adjacency)
     rows: list[dict[str, Any]] = []
     for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d), affine=slice(d, 2 * d), **op)):
         hx, hm = h[:, :d], h[:, d:2 * d]
@@ -351,8 +352,8 @@ def depth_profile(
             "cross_sectional_variance": float(weights @ cross),
             "structural_variance": float(weights @ struct),
             "realised_error": realised_error(hx, labels),
-            "dirichlet_energy": dirichlet_energy(hx, adjacency),
-            "mad": mad(hx, adjacency),
+            "dirichlet_energy": dirichlet_energy(hx, edges=edges),
+            "mad": mad(hx, edges=edges),
             "_means": means,
         })
     if method == "exact":

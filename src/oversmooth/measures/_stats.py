@@ -37,6 +37,7 @@ __all__ = [
     "realised_error",
     "dirichlet_energy",
     "mad",
+    "edge_arrays",
 ]
 
 
@@ -245,17 +246,23 @@ def realised_error(h: Any, labels: Any) -> float:
     return float(np.mean(pred != lab))
 
 
-def _edge_arrays(adjacency: Any) -> tuple[np.ndarray, np.ndarray]:
+def edge_arrays(adjacency: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Endpoints (rows, cols) of every ordered neighbour pair, self-loops excluded.
+
+    Compute once and pass as ``edges=`` to :func:`dirichlet_energy` and :func:`mad` when
+    measuring many depths of the same graph.
+    """
     a = sp.csr_array(getattr(adjacency, "adjacency", adjacency))
-    rows = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    rows = np.repeat(np.arange(a.shape[0], dtype=a.indices.dtype), np.diff(a.indptr))
     off = rows != a.indices
     return rows[off], a.indices[off]
 
 
-def dirichlet_energy(h: Any, adjacency: Any) -> float:
+def dirichlet_energy(h: Any, adjacency: Any = None, *, edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """Dirichlet energy ``(1/N) sum_i sum_{j in N(i)} ||h_i - h_j||^2`` (Rusch et al., 2023).
 
     Sums over ordered neighbour pairs (each undirected edge twice); self-loops add 0.
+    Pass ``edges=edge_arrays(A)`` instead of ``adjacency`` to reuse them across depths.
 
     Examples
     --------
@@ -266,12 +273,15 @@ def dirichlet_energy(h: Any, adjacency: Any) -> float:
     4.0
     """
     h2 = _as_2d(h)
-    r, c = _edge_arrays(adjacency)
-    diff = h2[r] - h2[c]
-    return float(np.einsum("ij,ij->", diff, diff) / h2.shape[0])
+    r, c = edge_arrays(adjacency) if edges is None else edges
+    total = 0.0
+    for j in range(h2.shape[1]):
+        diff = h2[r, j] - h2[c, j]
+        total += float(diff @ diff)
+    return total / h2.shape[0]
 
 
-def mad(h: Any, adjacency: Any) -> float:
+def mad(h: Any, adjacency: Any = None, *, edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """Mean average distance (Chen et al., 2020) over neighbour pairs.
 
     ``D_ij = 1 - cos(h_i, h_j)`` for the neighbour pairs of ``adjacency`` (self-loops
@@ -279,7 +289,7 @@ def mad(h: Any, adjacency: Any) -> float:
     have neighbours. A zero vector has cosine 0 with everything (distance 1). Unlike
     Chen et al., who divide by the number of *non-zero* distances, we divide by the
     number of pairs, so identical representations give MAD = 0. In 1-D the cosine is
-    the product of signs.
+    the product of signs. ``edges=edge_arrays(A)`` reuses the pairs across depths.
 
     Examples
     --------
@@ -290,16 +300,17 @@ def mad(h: Any, adjacency: Any) -> float:
     0.5
     """
     h2 = _as_2d(h)
-    r, c = _edge_arrays(adjacency)
+    r, c = edge_arrays(adjacency) if edges is None else edges
     if r.size == 0:
         return 0.0
     norms = np.sqrt(np.einsum("ij,ij->i", h2, h2))
-    dots = np.einsum("ij,ij->i", h2[r], h2[c])
-    denom = norms[r] * norms[c]
-    cos = np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
-    dist = 1.0 - cos
+    unit = np.divide(h2, norms[:, None], out=np.zeros_like(h2), where=norms[:, None] > 0)
+    if unit.shape[1] == 1:
+        cos = unit[r, 0] * unit[c, 0]
+    else:
+        cos = np.einsum("ij,ij->i", unit[r], unit[c])
     n = h2.shape[0]
-    per_node = np.bincount(r, weights=dist, minlength=n)
+    per_node = np.bincount(r, weights=1.0 - cos, minlength=n)
     deg = np.bincount(r, minlength=n)
     has = deg > 0
     return float(np.mean(per_node[has] / deg[has]))
