@@ -251,7 +251,7 @@ def simulate(
     --------
     >>> from oversmooth.experiments import simulate
     >>> rows = simulate(n=2000, p=0.0114, q=0.0038, depth=2, seed=0)
-    >>> rows[1]["theory_gap"]
+    >>> round(rows[1]["theory_gap"], 12)
     1.0
     """
     cfg = SimulationConfig(n=n, p=p, q=q, mu=tuple(mu), sigma=sigma, depth=depth, operator=operator,

@@ -189,8 +189,8 @@ def feature_noise_variance(
     >>> from oversmooth.measures import feature_noise_variance
     >>> g = sample_csbm(300, p=0.05, q=0.01, seed=0)
     >>> v = feature_noise_variance(g, 4)
-    >>> bool(v.pooled[0] == 1.0), bool(1 / 300 <= v.pooled[-1] <= 1.0)
-    (True, True)
+    >>> round(float(v.pooled[0]), 12), bool(1 / 300 <= v.pooled[-1] <= 1.0)
+    (1.0, True)
     """
     depth = check_nonneg_int(depth, "depth")
     labels = np.asarray(graph.labels)
@@ -290,7 +290,7 @@ def depth_profile(
     >>> from oversmooth.measures import depth_profile
     >>> g = sample_csbm(400, p=0.05, q=0.01, seed=0)
     >>> rows = depth_profile(g, 2)
-    >>> rows[0]["gap"], round(rows[0]["bayes_error"], 4)
+    >>> round(rows[0]["gap"], 12), round(rows[0]["bayes_error"], 4)
     (2.0, 0.1587)
     """
     depth = check_nonneg_int(depth, "depth")

@@ -56,7 +56,7 @@ def lam(p: float, q: float) -> float:
     Examples
     --------
     >>> from oversmooth.theory import lam
-    >>> lam(0.3, 0.1)
+    >>> round(lam(0.3, 0.1), 12)
     0.5
     """
     p = check_probability(p, "p")
@@ -82,9 +82,15 @@ def expected_degree(n: int, p: float, q: float, self_loops: bool = True) -> floa
     return (1.0 if self_loops else 0.0) + (n / 2.0) * (check_probability(p, "p") + check_probability(q, "q"))
 
 
+def _out(v: Any) -> Any:
+    """A float for scalar input, an array otherwise."""
+    arr = np.asarray(v, dtype=np.float64)
+    return float(arr) if arr.ndim == 0 else arr
+
+
 def gap(n: Any, lam_: float, gap0: float) -> Any:
     """The paper's mean gap ``lambda^n * gap(0)`` (Theorem 1, dense regime)."""
-    return np.power(float(lam_), np.asarray(n, dtype=float)) * gap0
+    return _out(np.power(float(lam_), np.asarray(n, dtype=float)) * gap0)
 
 
 def lambda_eff(lam_: float, d: float) -> float:
@@ -111,7 +117,7 @@ def lambda_eff(lam_: float, d: float) -> float:
 
 def gap_finite_degree(n: Any, lam_: float, d: float, gap0: float) -> Any:
     """Mean gap with the finite-degree rate: ``lambda_eff^n * gap(0)`` (ours)."""
-    return np.power(lambda_eff(lam_, d), np.asarray(n, dtype=float)) * gap0
+    return _out(np.power(lambda_eff(lam_, d), np.asarray(n, dtype=float)) * gap0)
 
 
 def ppr_fixed_point(lam_: float, alpha: float, gap0: float) -> float:
@@ -127,12 +133,12 @@ def ppr_gap(n: Any, lam_: float, alpha: float, gap0: float) -> Any:
     Examples
     --------
     >>> from oversmooth.theory import ppr_gap
-    >>> float(ppr_gap(0, 0.5, 0.1, 2.0))
+    >>> ppr_gap(0, 0.5, 0.1, 2.0)
     2.0
     """
     alpha = check_probability(alpha, "alpha")
     g_star = ppr_fixed_point(lam_, alpha, gap0)
-    return g_star + np.power((1.0 - alpha) * float(lam_), np.asarray(n, dtype=float)) * (gap0 - g_star)
+    return _out(g_star + np.power((1.0 - alpha) * float(lam_), np.asarray(n, dtype=float)) * (gap0 - g_star))
 
 
 def variance_bounds(n_nodes: int, sigma: float = 1.0) -> tuple[float, float]:
@@ -259,7 +265,7 @@ def predicted_bayes_error(gaps: Any, variances: Any) -> np.ndarray:
     """``Phi(-|gap(n)| / (2 sqrt(var(n))))`` from predicted gap and variance curves."""
     g = np.abs(np.asarray(gaps, dtype=np.float64))
     v = np.asarray(variances, dtype=np.float64)
-    return ndtr(-g / (2.0 * np.sqrt(v)))
+    return _out(ndtr(-g / (2.0 * np.sqrt(v))))
 
 
 def optimal_depth(errors: Any) -> int:
