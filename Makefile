@@ -14,8 +14,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 
+# the test suite covers every extra: training (torch CPU wheel), sweeps on Dask
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,train,dask]'
 
 reproduce: install
 	$(BIN)/oversmooth reproduce --quick --out $(OUT)
