@@ -205,9 +205,6 @@ def test_bad_arguments_subprocess(args):
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="BUG: valid args --q 0 --operator appnp --alpha 0 crash with ZeroDivisionError "
-                          "(theory.ppr_fixed_point) and a traceback instead of running")
 def test_appnp_alpha_zero_q_zero_runs(capsys):
     code, out, err = run_cli(capsys, "simulate", "--n", "200", "--p", "0.1", "--q", "0", "--operator", "appnp",
                              "--alpha", "0", "--depth", "2", "--json")

@@ -67,8 +67,6 @@ class TestGraphInvariants:
         assert g.n_edges == upper.nnz
         assert g.n_self_loops == 400
 
-    @pytest.mark.xfail(strict=True, reason="BUG: Graph keeps explicitly stored zeros, so n_edges (and edge_arrays) "
-                                           "count them as edges")
     def test_explicit_zeros_are_not_edges(self):
         # entries (0,1) and (1,0) are real edges; (0,2) and (2,0) are stored zeros (no edge)
         a = sp.csr_array((np.array([1.0, 0.0, 1.0, 0.0]), np.array([1, 2, 0, 0]), np.array([0, 2, 3, 4])),
@@ -434,16 +432,12 @@ class TestBernoulliPositions:
         with pytest.raises(ValueError, match="m must be in"):
             bernoulli_positions(2**53, 0.5, rng)
 
-    @pytest.mark.xfail(strict=True, reason="BUG: bernoulli_positions overflows int64 for tiny p (< ~1e-19) and "
-                                           "returns negative, unsorted positions (sample_csbm then crashes)")
     @pytest.mark.parametrize("p", [1e-19, 1e-300])
     def test_tiny_probability_stays_in_range(self, p):
         pos = bernoulli_positions(1000, p, np.random.default_rng(0))
         # expected count 1e-16: essentially always empty, and never out of range
         assert np.all((pos >= 0) & (pos < 1000)) and np.all(np.diff(pos) > 0)
 
-    @pytest.mark.xfail(strict=True, reason="BUG: sample_csbm crashes (ValueError from bincount) for tiny p, "
-                                           "via the bernoulli_positions overflow")
     def test_sample_csbm_tiny_p(self):
         g = sample_csbm(1000, p=1e-20, q=0.01, seed=0)
         assert block_edge_counts(g)[0, 0] == 0

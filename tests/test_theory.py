@@ -106,9 +106,6 @@ def test_ppr_gap_alpha_zero_is_lambda_power():
     assert np.allclose(theory.ppr_gap(n, -0.7, 0.0, 1.0), (-0.7) ** n, rtol=1e-14)
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError,
-                   reason="BUG: ppr_gap / ppr_fixed_point divide by zero when (1 - alpha) lambda = 1 "
-                          "(alpha=0, q=0): should be gap0 at every depth; the CLI then prints a traceback")
 def test_ppr_gap_alpha_zero_lambda_one():
     # q = 0 gives lambda = 1; with alpha = 0 APPNP is GCN and the gap never decays
     assert np.allclose(theory.ppr_gap(np.arange(5), 1.0, 0.0, 2.0), 2.0)
@@ -184,9 +181,6 @@ def test_catalan_variance_vs_exact(catalan_graphs):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="BUG (theory, ours): ppr_catalan_variance sets R_odd = 0, but with "
-                                       "self-loops P_ii = 1/d_i: the 2 alpha (1-alpha)/d term of depth 1 is "
-                                       "missing and the prediction is ~22% low (GCN formula: ~6%)")
 def test_ppr_catalan_variance_depth_one(catalan_graphs):
     # Depth 1 is exact arithmetic: ||row_i((1-a) P + a I)||^2 = (1-a)^2 ||row_i P||^2 + 2a(1-a) P_ii + a^2,
     # with P_ii = 1/d_i (the self-loop). The tree approximation of ||row_i P||^2 is the same one the

@@ -135,7 +135,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
     if cfg.operator == "appnp":
         g = theory.ppr_gap(depths, lam, cfg.alpha, gap0)
         g_fd = theory.ppr_gap(depths, lam_eff, cfg.alpha, gap0) if math.isfinite(lam_eff) else np.full(depths.size, np.nan)
-        var = theory.ppr_catalan_variance(depths, d, pi2, cfg.alpha, cfg.sigma)
+        var = theory.ppr_catalan_variance(depths, d, pi2, cfg.alpha, cfg.sigma, cfg.self_loops)
     else:
         g = theory.gap(depths, lam, gap0)
         g_fd = theory.gap_finite_degree(depths, lam, d, gap0)

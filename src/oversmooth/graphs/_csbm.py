@@ -66,6 +66,9 @@ def bernoulli_positions(m: int, p: float, rng: np.random.Generator) -> np.ndarra
         gaps = rng.standard_exponential(size)
         gaps *= inv_c
         np.floor(gaps, out=gaps)
+        # a gap of m or more already ends the run; clipping keeps tiny p (huge gaps,
+        # even inf) from overflowing int64 in the cast and the cumulative sum
+        np.minimum(gaps, float(m), out=gaps)
         steps = gaps.astype(np.int64)
         steps += 1
         steps[0] += last

@@ -84,6 +84,7 @@ class Graph:
         if a.dtype != np.float64:
             a = a.astype(np.float64)
         a.sum_duplicates()
+        a.eliminate_zeros()  # a stored zero is not an edge
         a.sort_indices()
         idx = index_dtype_for(a.shape[0], a.nnz)
         a.indices = a.indices.astype(idx, copy=False)

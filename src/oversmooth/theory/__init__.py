@@ -121,8 +121,23 @@ def gap_finite_degree(n: Any, lam_: float, d: float, gap0: float) -> Any:
 
 
 def ppr_fixed_point(lam_: float, alpha: float, gap0: float) -> float:
-    """Limit of the APPNP gap: ``g* = alpha gap(0) / (1 - (1 - alpha) lambda)``."""
-    return float(alpha) * gap0 / (1.0 - (1.0 - float(alpha)) * float(lam_))
+    """Limit of the APPNP gap: ``g* = alpha gap(0) / (1 - (1 - alpha) lambda)``.
+
+    When ``(1 - alpha) lambda = 1`` (only ``alpha = 0`` and ``lambda = 1``: plain GCN on
+    a graph with no edges between blocks) the gap never moves, and its limit is ``gap(0)``.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import ppr_fixed_point
+    >>> ppr_fixed_point(0.5, 0.5, 2.0)
+    1.3333333333333333
+    >>> ppr_fixed_point(1.0, 0.0, 2.0)
+    2.0
+    """
+    r = (1.0 - float(alpha)) * float(lam_)
+    if r == 1.0:
+        return float(gap0)
+    return float(alpha) * gap0 / (1.0 - r)
 
 
 def ppr_gap(n: Any, lam_: float, alpha: float, gap0: float) -> Any:
@@ -200,22 +215,44 @@ def catalan_variance(depth: Any, d: float, pi_sq_sum: float, sigma: float = 1.0)
     return float(sigma) ** 2 * (pi_sq_sum + c / np.power(float(d), n.astype(float)))
 
 
-def ppr_catalan_variance(depth: Any, d: float, pi_sq_sum: float, alpha: float, sigma: float = 1.0) -> np.ndarray:
+def _walk_overlap(t: int, d: float, self_loops: bool) -> float:
+    """Leading-order ``<row_i P^k, row_i P^l>`` beyond ``sum pi^2``, for ``t = k + l`` (ours).
+
+    Even ``t = 2m``: ``C_m / d^m`` (closed tree excursions). Odd ``t = 2m + 1``: a walk of
+    odd length can only close by staying put once; with self-loops (``P_ii = 1/d``) the
+    leading term is ``(2m + 1) C_m / d^(m+1)`` (one stay among ``2m + 1`` steps), without
+    them it is 0 (a tree is bipartite).
+    """
+    m, odd = divmod(t, 2)
+    if not odd:
+        return catalan(m) / float(d) ** m
+    return (2 * m + 1) * catalan(m) / float(d) ** (m + 1) if self_loops else 0.0
+
+
+def ppr_catalan_variance(
+    depth: Any, d: float, pi_sq_sum: float, alpha: float, sigma: float = 1.0, self_loops: bool = True
+) -> np.ndarray:
     """APPNP analogue of :func:`catalan_variance` (ours).
 
     With ``M_n = sum_k c_k P^k`` (``c_k = alpha (1-alpha)^k`` for k < n and
     ``c_n = (1-alpha)^n``), ``||row i||^2 = sum_{k,l} c_k c_l <row_i P^k, row_i P^l>``
     and, on a locally tree-like graph, ``<row_i P^k, row_i P^l> ~= sum pi^2 + R_{k+l}``
-    with ``R_{2m} = C_m / d^m`` and ``R_{odd} = 0``. Reduces to the GCN formula at alpha = 0.
+    with ``R_{2m} = C_m / d^m`` and, with self-loops, ``R_{2m+1} = (2m+1) C_m / d^(m+1)``
+    (the walk stays put once; exact at ``k + l = 1``: ``P_ii = 1/d``); ``R_odd = 0``
+    without self-loops. Reduces to the GCN formula at alpha = 0.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import ppr_catalan_variance
+    >>> ppr_catalan_variance([0, 1], 10.0, 0.0, 0.5).round(4).tolist()  # 1/4 (0.1) + 2/4 (0.1) + 1/4
+    [1.0, 0.325]
     """
     alpha = check_probability(alpha, "alpha")
     out = []
     for n in np.atleast_1d(np.asarray(depth, dtype=np.int64)):
         n = int(n)
         c = np.array([alpha * (1 - alpha) ** k for k in range(n)] + [(1 - alpha) ** n])
-        kk = np.arange(n + 1)
-        tot = kk[:, None] + kk[None, :]
-        r = np.where(tot % 2 == 0, [[catalan(int(t) // 2) / float(d) ** (int(t) // 2) for t in row] for row in tot], 0.0)
+        r = np.array([[_walk_overlap(k + l, d, self_loops) for l in range(n + 1)] for k in range(n + 1)])
         out.append(float(c @ (pi_sq_sum + r) @ c))
     return float(sigma) ** 2 * np.asarray(out)
 
