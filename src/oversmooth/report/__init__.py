@@ -13,43 +13,17 @@ import base64
 import html
 import json
 import platform
-import sys
 import time
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence
 
+from .._progress import Progress
 from .._version import __version__
 from ..experiments._claims import CLAIM_IDS, FULL, QUICK, ClaimResult, run_claim
 from ..experiments._simulate import ROW_COLUMNS
 from ..experiments._table import write_csv
 
 __all__ = ["reproduce", "write_report", "format_claims_table", "Progress"]
-
-
-class Progress:
-    """A dependency-free text progress bar on a stream (stderr by default)."""
-
-    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True, width: int = 28):
-        self.total, self.done, self.width = total, 0, width
-        self.stream = stream or sys.stderr
-        self.enabled = enabled
-        self.t0 = time.perf_counter()
-
-    def update(self, label: str, advance: int = 0) -> None:
-        self.done += advance
-        if not self.enabled:
-            return
-        frac = self.done / self.total if self.total else 1.0
-        fill = int(round(frac * self.width))
-        elapsed = time.perf_counter() - self.t0
-        self.stream.write(f"\r[{'#' * fill}{'.' * (self.width - fill)}] {self.done}/{self.total} "
-                          f"{elapsed:6.1f}s  {label:<28}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
