@@ -10,6 +10,17 @@ Examples
 
 from ._csbm import bernoulli_positions, block_probability_matrix, sample_csbm, sample_sbm_adjacency
 from ._graph import Graph
+from ._io import from_pyg, read_graph
+from ._planetoid import (
+    PLANETOID_NAMES,
+    IntegrityError,
+    UnsafePickleError,
+    UnverifiedFileError,
+    data_home,
+    load_planetoid,
+    planetoid_structure,
+    restricted_load,
+)
 
 __all__ = [
     "Graph",
@@ -17,4 +28,14 @@ __all__ = [
     "sample_sbm_adjacency",
     "bernoulli_positions",
     "block_probability_matrix",
+    "load_planetoid",
+    "planetoid_structure",
+    "restricted_load",
+    "data_home",
+    "PLANETOID_NAMES",
+    "UnsafePickleError",
+    "UnverifiedFileError",
+    "IntegrityError",
+    "read_graph",
+    "from_pyg",
 ]
