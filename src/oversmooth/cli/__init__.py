@@ -160,7 +160,9 @@ def _add_reproduce(sub: Any) -> None:
     p.set_defaults(func=_cmd_reproduce)
 
 
-_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce]
+from . import _sweep as _sweep_cli  # noqa: E402 - after CLIError and format_table, which it imports
+
+_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce, _sweep_cli.add_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,8 @@ Examples
 from ._claims import CLAIM_IDS, ClaimResult, run_claim
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
 from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
+from ._sweep import (SpecError, SweepSpec, SweepSummary, cell_key, cell_seed, estimate_cost, expand_axis,
+                     load_results, load_spec, parse_spec, run_cells, run_sweep, sweep_status, use_backend)
 
 __all__ = [
     "ROW_COLUMNS",
@@ -26,4 +28,18 @@ __all__ = [
     "group_rows",
     "column",
     "mean_and_sem",
+    "SpecError",
+    "SweepSpec",
+    "SweepSummary",
+    "parse_spec",
+    "load_spec",
+    "expand_axis",
+    "cell_key",
+    "cell_seed",
+    "run_cells",
+    "use_backend",
+    "run_sweep",
+    "sweep_status",
+    "estimate_cost",
+    "load_results",
 ]
