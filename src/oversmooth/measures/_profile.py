@@ -249,6 +249,7 @@ def depth_profile(
     zero_degree: str = "raise",
     exact_max_nodes: int = EXACT_MAX_NODES,
     seed: SeedLike = None,
+    lda_samples: int = 200_000,
 ) -> list[dict[str, Any]]:
     """Measure mixing and denoising at every depth 0..``depth``: one row per depth.
 
@@ -273,6 +274,9 @@ def depth_profile(
     probes : int
     seed : int, Generator or None
         For the Hutchinson probes (and the Monte Carlo LDA error when K > 2, d > 1).
+    lda_samples : int
+        Monte Carlo draws of the LDA Bayes error when K > 2 and d > 1 (standard error
+        below ``sqrt(0.25 / lda_samples)``).
 
     Returns
     -------
@@ -371,7 +375,8 @@ def depth_profile(
         if k == 2 and d == 1:
             row["bayes_error"] = float(bayes_error(row["gap"], np.sqrt(var)))
         else:
-            row["bayes_error"] = bayes_error_lda(means, cov * (var / sigma2), seed=rng_mc)
+            row["bayes_error"] = bayes_error_lda(means, cov * (var / sigma2), n_samples=lda_samples,
+                                                 seed=rng_mc)
         row["variance_method"] = method
         row["probes"] = n_probes
     return rows
