@@ -126,7 +126,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         raise CLIError(f"oversmooth reproduce: error: --seed must be >= 0, got {args.seed}")
     out = args.out or ("oversmooth-reproduce-quick" if args.quick else "oversmooth-reproduce")
     t0 = time.perf_counter()
-    claims = reproduce(out, quick=args.quick, seed=args.seed, claims=args.claims, progress=not args.no_progress)
+    claims = reproduce(out, quick=args.quick, seed=args.seed, claims=args.claims, progress=not args.no_progress,
+                       workers=args.workers)
     print(format_claims_table(claims))
     total = time.perf_counter() - t0
     print(f"\nwrote {out}/claims.json, {out}/results/*.csv, {out}/figures/*.png|svg and {out}/report.html "
@@ -157,6 +158,8 @@ def _add_reproduce(sub: Any) -> None:
     p.add_argument("--claims", nargs="+", choices=list(CLAIM_IDS), default=None, help="run only these claims")
     p.add_argument("--open", action="store_true", help="open report.html in a browser when done")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, default=None, help="run each claim's configs on a process pool of this "
+                   "many workers (default: in this process; same numbers either way)")
     p.set_defaults(func=_cmd_reproduce)
 
 

@@ -46,7 +46,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import theory
-from ._simulate import SimulationConfig, run_simulation
+from ._simulate import SimulationConfig
+from ._sweep import run_cells
 from ._table import column, mean_and_sem
 
 __all__ = ["ClaimResult", "Scale", "CLAIMS", "CLAIM_IDS", "run_claim", "QUICK", "FULL"]
@@ -124,11 +125,22 @@ def _seed_for(master: int, *keys: int) -> int:
     return int(np.random.SeedSequence([master, *keys]).generate_state(1)[0] % (2**31))
 
 
+def _run_many(specs: Sequence[tuple[str, int, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """Run a claim's grid of ``(label, seed, config kwargs)`` through the sweep machinery.
+
+    :func:`~oversmooth.experiments.run_cells` runs the configs on the backend set by
+    ``use_backend`` (``reproduce(workers=...)``; serial by default); every config carries
+    its own seed, so the rows do not depend on the backend.
+    """
+    results = run_cells([SimulationConfig(seed=s, **kw) for _, s, kw in specs])
+    for (label, _, _), rows in zip(specs, results):
+        for r in rows:
+            r["label"] = label
+    return results
+
+
 def _run(label: str, seed: int, **kw: Any) -> list[dict[str, Any]]:
-    rows = run_simulation(SimulationConfig(seed=seed, **kw))
-    for r in rows:
-        r["label"] = label
-    return rows
+    return _run_many([(label, seed, kw)])[0]
 
 
 def _seed_mean(rows: Sequence[dict[str, Any]], key: str) -> np.ndarray:
@@ -160,9 +172,10 @@ def claim_mixing(scale: Scale, seed: int) -> ClaimResult:
     rows: list[dict[str, Any]] = []
     numbers: dict[str, Any] = {}
     ok = True
-    for i, (label, kw, kind) in enumerate(configs):
-        cfg_rows = _run(label, _seed_for(seed, 1, i), depth=scale.mixing_depth, seeds=scale.seeds,
-                        method="hutchinson", probes=4, **kw)
+    results = _run_many([(label, _seed_for(seed, 1, i), dict(depth=scale.mixing_depth, seeds=scale.seeds,
+                                                             method="hutchinson", probes=4, **kw))
+                         for i, (label, kw, _) in enumerate(configs)])
+    for (label, kw, kind), cfg_rows in zip(configs, results):
         rows += cfg_rows
         g = _seed_mean(cfg_rows, "gap")
         lam = theory.lam(kw["p"], kw["q"])
@@ -204,11 +217,12 @@ def claim_denoising(scale: Scale, seed: int) -> ClaimResult:
     numbers: dict[str, Any] = {}
     ok = True
     seeds = max(2, scale.seeds // 2)
-    for i, n in enumerate(scale.denoise_sizes):
-        p, q = _pq(n, 14.0, 0.5) if n < 4000 else _pq(n, 28.0, 0.43)
+    pqs = [_pq(n, 14.0, 0.5) if n < 4000 else _pq(n, 28.0, 0.43) for n in scale.denoise_sizes]
+    results = _run_many([(f"N={n}", _seed_for(seed, 2, i), dict(n=n, p=p, q=q, depth=scale.denoise_depth,
+                                                                seeds=seeds, probes=scale.denoise_probes))
+                         for i, (n, (p, q)) in enumerate(zip(scale.denoise_sizes, pqs))])
+    for n, cfg_rows in zip(scale.denoise_sizes, results):
         label = f"N={n}"
-        cfg_rows = _run(label, _seed_for(seed, 2, i), n=n, p=p, q=q, depth=scale.denoise_depth, seeds=seeds,
-                        probes=scale.denoise_probes)
         rows += cfg_rows
         lower = 1.0 / n
         var = column(cfg_rows, "feature_variance")
@@ -254,11 +268,12 @@ def claim_optimal_depth(scale: Scale, seed: int) -> ClaimResult:
     per_n: dict[str, Any] = {}
     best, best_theory, ushape = [], [], []
     seeds_small = max(2, scale.seeds // 3)
-    for i, n in enumerate(scale.optimal_sizes):
+    results = _run_many([(f"N={n}", _seed_for(seed, 3, i), dict(
+        n=n, p=optimal_depth_pq(n)[0], q=optimal_depth_pq(n)[1], depth=scale.optimal_depth,
+        seeds=seeds_small if n <= 100_000 else 1, probes=32)) for i, n in enumerate(scale.optimal_sizes)])
+    for n, cfg_rows in zip(scale.optimal_sizes, results):
         p, q = optimal_depth_pq(n)
         seeds = seeds_small if n <= 100_000 else 1
-        cfg_rows = _run(f"N={n}", _seed_for(seed, 3, i), n=n, p=p, q=q, depth=scale.optimal_depth, seeds=seeds,
-                        probes=32)
         rows += cfg_rows
         sep = _seed_mean(cfg_rows, "separation")
         tsep = _seed_mean(cfg_rows, "theory_separation")
@@ -288,20 +303,25 @@ def claim_optimal_depth(scale: Scale, seed: int) -> ClaimResult:
 def claim_appnp_vs_gcn(scale: Scale, seed: int) -> ClaimResult:
     rows: list[dict[str, Any]] = []
     cells: list[dict[str, Any]] = []
+    grid: list[tuple[str, int, dict[str, Any]]] = []
     for i, n in enumerate(scale.appnp_sizes):
         for j, ratio in enumerate(scale.appnp_ratios):
-            lam = (ratio - 1) / (ratio + 1)
-            p, q = _pq(n, 10.0, lam)
-            s = _seed_for(seed, 4, i, j)  # same graphs for every operator of a cell
+            p, q = _pq(n, 10.0, (ratio - 1) / (ratio + 1))
             common = dict(n=n, p=p, q=q, depth=scale.appnp_depth, seeds=scale.appnp_seeds, probes=64)
-            g_rows = _run(f"N={n}, p/q={ratio:g}, gcn", s, operator="gcn", **common)
+            # same seed, hence the same graphs, for every operator of a cell
+            grid.append((f"N={n}, p/q={ratio:g}, gcn", _seed_for(seed, 4, i, j), dict(operator="gcn", **common)))
+            grid += [(f"N={n}, p/q={ratio:g}, appnp alpha={alpha:g}", _seed_for(seed, 4, i, j),
+                      dict(operator="appnp", alpha=alpha, **common)) for alpha in scale.appnp_alphas]
+    results = iter(_run_many(grid))  # consumed below in the same order as the grid
+    for i, n in enumerate(scale.appnp_sizes):
+        for j, ratio in enumerate(scale.appnp_ratios):
+            g_rows = next(results)
             for r in g_rows:
                 r["ratio"] = ratio
             rows += g_rows
             g_sep = _seed_mean(g_rows, "separation")
             for alpha in scale.appnp_alphas:
-                a_rows = _run(f"N={n}, p/q={ratio:g}, appnp alpha={alpha:g}", s, operator="appnp", alpha=alpha,
-                              **common)
+                a_rows = next(results)
                 for r in a_rows:
                     r["ratio"] = ratio
                 rows += a_rows
@@ -333,9 +353,9 @@ def claim_pairnorm(scale: Scale, seed: int) -> ClaimResult:
     common = dict(n=2000, p=0.0114, q=0.0038, depth=scale.pairnorm_depth, seeds=seeds)
     s = _seed_for(seed, 5, 0)
     out = {}
-    for label, kw in [("gcn", dict(operator="gcn")), ("pairnorm PN", dict(operator="pairnorm")),
-                      ("pairnorm PN-SI", dict(operator="pairnorm", pairnorm_mode="PN-SI"))]:
-        r = _run(label, s, **common, **kw)
+    variants = [("gcn", dict(operator="gcn")), ("pairnorm PN", dict(operator="pairnorm")),
+                ("pairnorm PN-SI", dict(operator="pairnorm", pairnorm_mode="PN-SI"))]
+    for (label, _), r in zip(variants, _run_many([(label, s, {**common, **kw}) for label, kw in variants])):
         rows += r
         out[label] = r
     g, pn, si = out["gcn"], out["pairnorm PN"], out["pairnorm PN-SI"]

@@ -21,6 +21,7 @@ from .._progress import Progress
 from .._version import __version__
 from ..experiments._claims import CLAIM_IDS, FULL, QUICK, ClaimResult, run_claim
 from ..experiments._simulate import ROW_COLUMNS
+from ..experiments._sweep import use_backend
 from ..experiments._table import write_csv
 
 __all__ = ["reproduce", "write_report", "format_claims_table", "Progress"]
@@ -122,6 +123,7 @@ def reproduce(
     seed: int = 0,
     claims: Sequence[str] | None = None,
     progress: bool = True,
+    workers: int | None = None,
 ) -> list[ClaimResult]:
     """Run the claims, write ``results/*.csv``, ``figures/*``, ``claims.json`` and ``report.html``.
 
@@ -138,6 +140,10 @@ def reproduce(
         A subset of claim ids (default all).
     progress : bool
         Draw a progress bar on stderr.
+    workers : int, optional
+        Run each claim's grid of configs on a local process pool of this many
+        workers (the sweep machinery, :func:`oversmooth.experiments.run_cells`); default
+        (or 1): in this process. The numbers do not depend on it.
 
     Returns
     -------
@@ -158,7 +164,8 @@ def reproduce(
     results: list[ClaimResult] = []
     for cid in ids:
         bar.update(cid)
-        res = run_claim(cid, scale, seed)
+        with use_backend("process" if workers and workers > 1 else "serial", workers=workers):
+            res = run_claim(cid, scale, seed)
         for name, rows in res.tables.items():
             extra = [k for k in rows[0] if k not in ROW_COLUMNS and k not in ("class_means", "feature_variance_per_class")]
             write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *[k for k in extra if k != "label"],
