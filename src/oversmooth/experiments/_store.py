@@ -229,6 +229,22 @@ class ResultStore:
 
         self._transaction(body)
 
+    def reindex(self, indices: dict[str, int]) -> int:
+        """Set the ``cell_index`` of stored cells (and their rows) to ``indices[cell_key]``.
+
+        A spec that grew or was reordered keeps its stored cells; this makes their
+        indices those of the current spec. Returns the number of cells changed.
+        """
+        stored = dict(self._conn.execute("SELECT cell_key, cell_index FROM cells").fetchall())
+        changed = [(i, k) for k, i in indices.items() if k in stored and stored[k] != i]
+        if changed:
+            def body(conn: sqlite3.Connection) -> None:
+                conn.executemany("UPDATE cells SET cell_index = ? WHERE cell_key = ?", changed)
+                conn.executemany("UPDATE results SET cell_index = ? WHERE cell_key = ?", changed)
+
+            self._transaction(body)
+        return len(changed)
+
     def write_failure(self, cell_key: str, cell_index: int, config_json: str, seed: int, error: str, *,
                       seconds: float, host: str | None = None, version: str = __version__) -> None:
         """Store a cell that raised: ``failed`` status with its error message, no rows."""

@@ -662,8 +662,9 @@ def run_sweep(
     store = ResultStore.create(out, _store_columns(spec), {"seed": spec.seed})
     try:
         store.set_meta(spec=spec.to_dict(), name=spec.name, oversmooth_version=__version__)
-        status = store.statuses()
         cells = spec.cells()
+        store.reindex({c.key: c.index for c in cells})
+        status = store.statuses()
         todo = [c for c in cells if status.get(c.key) != "done" and (retry_failed or status.get(c.key) != "failed")]
         bar = Progress(len(todo), stream=stream, enabled=progress and bool(todo))
         failures: list[tuple[int, str]] = []
