@@ -166,6 +166,8 @@ def _add_reproduce(sub: Any) -> None:
 from . import _sweep as _sweep_cli  # noqa: E402 - after CLIError and format_table, which it imports
 
 _SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce, _sweep_cli.add_parser]
+from . import _analyze as _analyze_cli  # noqa: E402
+_SUBCOMMANDS.append(_analyze_cli.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
