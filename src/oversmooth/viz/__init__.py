@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..experiments._table import column, group_rows, mean_and_sem
+from ._analyze import figure_real_graphs
 
 __all__ = [
     "save_figure",
@@ -32,6 +33,7 @@ __all__ = [
     "figure_optimal_depth",
     "figure_appnp_vs_gcn",
     "figure_pairnorm",
+    "figure_real_graphs",
     "FIGURES",
 ]
 
@@ -306,4 +308,5 @@ FIGURES = {
     "optimal_depth": figure_optimal_depth,
     "appnp_vs_gcn": figure_appnp_vs_gcn,
     "pairnorm": figure_pairnorm,
+    "real_graphs": figure_real_graphs,
 }
