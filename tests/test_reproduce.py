@@ -17,7 +17,7 @@ from oversmooth.experiments._claims import CLAIM_IDS
 from oversmooth.report import reproduce
 
 STATUSES = {"PASS", "FAIL", "NOT RUN"}
-RUN_CLAIMS = ("mixing", "denoising", "optimal_depth", "appnp_vs_gcn", "pairnorm")
+RUN_CLAIMS = ("mixing", "denoising", "optimal_depth", "appnp_vs_gcn", "pairnorm", "real_graphs")
 
 
 @pytest.fixture(scope="module")
