@@ -165,7 +165,10 @@ def _add_reproduce(sub: Any) -> None:
 
 from . import _sweep as _sweep_cli  # noqa: E402 - after CLIError and format_table, which it imports
 
-_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce, _sweep_cli.add_parser]
+from . import _train as _train_cli  # noqa: E402
+
+_SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce, _sweep_cli.add_parser,
+                                             _train_cli.add_parser]
 from . import _analyze as _analyze_cli  # noqa: E402
 _SUBCOMMANDS.append(_analyze_cli.add_parser)
 

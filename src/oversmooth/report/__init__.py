@@ -167,6 +167,9 @@ def reproduce(
         with use_backend("process" if workers and workers > 1 else "serial", workers=workers):
             res = run_claim(cid, scale, seed)
         for name, rows in res.tables.items():
+            if name == "training":  # not a simulation table: its own columns (oversmooth.training.TRAIN_COLUMNS)
+                write_csv(rows, out / "results" / f"{name}.csv")
+                continue
             extra = [k for k in rows[0] if k not in ROW_COLUMNS and k not in ("class_means", "feature_variance_per_class")]
             write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *[k for k in extra if k != "label"],
                                                                       *ROW_COLUMNS])

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..experiments._table import column, group_rows, mean_and_sem
 from ._analyze import figure_real_graphs
+from ._training import figure_training
 
 __all__ = [
     "save_figure",
@@ -33,6 +34,7 @@ __all__ = [
     "figure_optimal_depth",
     "figure_appnp_vs_gcn",
     "figure_pairnorm",
+    "figure_training",
     "figure_real_graphs",
     "FIGURES",
 ]
@@ -309,4 +311,5 @@ FIGURES = {
     "appnp_vs_gcn": figure_appnp_vs_gcn,
     "pairnorm": figure_pairnorm,
     "real_graphs": figure_real_graphs,
+    "training": figure_training,
 }

@@ -1,0 +1,76 @@
+"""Training: linear GNNs with per-layer weights, the linear classifier on h(n) (SGC) and PyG GNNs.
+
+Needs the ``train`` extra (``pip install 'oversmooth[train]'``: ``torch==2.13.0`` CPU and
+``torch_geometric``). Importing this subpackage without torch raises an ``ImportError``
+whose message names that extra; the rest of :mod:`oversmooth` never needs torch.
+
+Every model applies the core library's operator (``P = D^-1 A`` with self-loops by
+default, :func:`oversmooth.operators.normalize_adjacency`), converted once to a torch
+sparse tensor (:func:`to_torch_sparse`) or to PyG edge weights (:func:`to_edge_index`).
+
+Examples
+--------
+>>> from oversmooth.training import TrainingConfig, run_training
+>>> cfg = TrainingConfig(models=("sgc",), depths=(1,), n=200, seeds=1, max_epochs=20)
+>>> rows = run_training(cfg, progress=False)
+>>> rows[0]["model"], rows[0]["normalization"]
+('sgc', 'D^-1 A')
+"""
+
+from .._utils import optional_import
+
+optional_import("torch", "train")  # raises ImportError naming the extra when torch is missing
+
+from ._backend import DTYPES, deterministic, to_edge_index, to_torch_sparse, torch_dtype, torch_seed  # noqa: E402
+from ._experiment import (  # noqa: E402
+    GRAPHS,
+    TRAIN_COLUMNS,
+    TrainingConfig,
+    class_features,
+    csbm_pq,
+    load_graph_source,
+    quick_config,
+    random_split,
+    run_training,
+)
+from ._fit import FitResult, fit  # noqa: E402
+from ._models import (  # noqa: E402
+    MODELS,
+    NORMALIZATION_LABELS,
+    PYG_MODELS,
+    LinearClassifier,
+    LinearGNN,
+    PygGNN,
+    build_model,
+    layer_grad_norms,
+    model_normalization,
+)
+
+__all__ = [
+    "to_torch_sparse",
+    "to_edge_index",
+    "torch_seed",
+    "torch_dtype",
+    "deterministic",
+    "DTYPES",
+    "LinearGNN",
+    "LinearClassifier",
+    "PygGNN",
+    "build_model",
+    "layer_grad_norms",
+    "model_normalization",
+    "MODELS",
+    "PYG_MODELS",
+    "NORMALIZATION_LABELS",
+    "fit",
+    "FitResult",
+    "TrainingConfig",
+    "run_training",
+    "quick_config",
+    "random_split",
+    "class_features",
+    "csbm_pq",
+    "load_graph_source",
+    "GRAPHS",
+    "TRAIN_COLUMNS",
+]

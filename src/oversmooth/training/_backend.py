@@ -1,0 +1,132 @@
+"""Torch plumbing: the core operator as a torch sparse tensor, seeds and determinism."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any, Iterator
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from .._utils import check_choice, check_positive_int
+
+__all__ = ["to_torch_sparse", "to_edge_index", "torch_seed", "deterministic", "DTYPES", "torch_dtype"]
+
+DTYPES = ("float32", "float64")
+
+
+def torch_dtype(dtype: str) -> torch.dtype:
+    """``"float32"`` / ``"float64"`` -> the torch dtype (``ValueError`` otherwise)."""
+    return {"float32": torch.float32, "float64": torch.float64}[check_choice(dtype, "dtype", DTYPES)]
+
+
+def to_torch_sparse(P: Any, dtype: str = "float32") -> torch.Tensor:
+    """Convert a SciPy sparse operator (e.g. ``normalize_adjacency(g)``) to a torch CSR tensor.
+
+    Entries, sparsity pattern and row order are kept exactly, so ``to_torch_sparse(P) @ h``
+    computes ``P @ h``.
+
+    Parameters
+    ----------
+    P : scipy.sparse matrix or array, shape (N, N)
+    dtype : {"float32", "float64"}
+
+    Returns
+    -------
+    torch.Tensor
+        ``torch.sparse_csr`` layout.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp, torch
+    >>> from oversmooth.training import to_torch_sparse
+    >>> P = sp.csr_array([[0.5, 0.5], [0.0, 1.0]])
+    >>> (to_torch_sparse(P, "float64") @ torch.ones(2, 1, dtype=torch.float64)).ravel().tolist()
+    [1.0, 1.0]
+    """
+    if not sp.issparse(P):
+        raise TypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
+    a = sp.csr_array(P)
+    a.sort_indices()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(a.indptr.astype(np.int64)),
+            torch.from_numpy(a.indices.astype(np.int64)),
+            torch.from_numpy(np.ascontiguousarray(a.data, dtype=np.float64)).to(torch_dtype(dtype)),
+            size=a.shape,
+            check_invariants=True,
+        )
+
+
+def to_edge_index(P: Any, dtype: str = "float32") -> tuple[torch.Tensor, torch.Tensor]:
+    """``(edge_index, edge_weight)`` for PyG message passing that computes ``P @ h``.
+
+    PyG sends messages from ``edge_index[0]`` (source) to ``edge_index[1]`` (target) and
+    sums ``w * x_source`` at the target; entry ``P[i, j]`` is therefore the edge ``j -> i``
+    with weight ``P[i, j]``. Layers given this pair with ``normalize=False`` and no added
+    self-loops apply exactly the operator ``P``.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from oversmooth.training import to_edge_index
+    >>> ei, w = to_edge_index(sp.csr_array([[0.0, 1.0], [0.25, 0.75]]))
+    >>> ei.tolist(), w.tolist()
+    ([[1, 0, 1], [0, 1, 1]], [1.0, 0.25, 0.75])
+    """
+    if not sp.issparse(P):
+        raise TypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
+    coo = sp.csr_array(P).tocoo()
+    order = np.lexsort((coo.col, coo.row))
+    rows, cols = coo.row[order].astype(np.int64), coo.col[order].astype(np.int64)
+    edge_index = torch.from_numpy(np.vstack([cols, rows]))
+    weight = torch.from_numpy(np.ascontiguousarray(coo.data[order], dtype=np.float64)).to(torch_dtype(dtype))
+    return edge_index, weight
+
+
+def torch_seed(*keys: int) -> int:
+    """An int seed for ``torch.manual_seed`` from integer keys, through ``SeedSequence``.
+
+    Examples
+    --------
+    >>> from oversmooth.training import torch_seed
+    >>> torch_seed(0, 1) == torch_seed(0, 1) != torch_seed(0, 2)
+    True
+    """
+    for k in keys:
+        if int(k) < 0:
+            raise ValueError(f"seed keys must be >= 0, got {k}")
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] % (2**63 - 1))
+
+
+@contextlib.contextmanager
+def deterministic(seed: int, threads: int = 1) -> Iterator[None]:
+    """Seed torch, force deterministic algorithms and a fixed thread count; restore on exit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from oversmooth.training import deterministic
+    >>> with deterministic(3):
+    ...     a = torch.rand(2)
+    >>> with deterministic(3):
+    ...     b = torch.rand(2)
+    >>> bool((a == b).all())
+    True
+    """
+    threads = check_positive_int(threads, "threads")
+    old_threads = torch.get_num_threads()
+    old_det = torch.are_deterministic_algorithms_enabled()
+    old_state = torch.get_rng_state()
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        torch.use_deterministic_algorithms(old_det)
+        torch.set_rng_state(old_state)

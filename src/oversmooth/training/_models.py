@@ -1,0 +1,243 @@
+"""Models: the per-layer-weight linear GNN, the linear classifier on h(n) (SGC) and PyG GNNs.
+
+Every model takes the node features and applies a fixed propagation operator given as
+a SciPy matrix built by :func:`oversmooth.operators.normalize_adjacency` (``"rw"`` =
+``D^-1 A``, the paper's; ``"sym"`` = ``D^-1/2 A D^-1/2``), so the operator is exactly the
+core library's. ``depth`` is the number of propagations through the graph for every
+model. GAT learns its own weights over the same edges (softmax attention, self-loops
+included), so its normalisation is ``"attention"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._utils import check_choice, check_positive_int, check_probability, optional_import
+from ._backend import to_edge_index, to_torch_sparse, torch_dtype
+
+__all__ = ["LinearGNN", "LinearClassifier", "PygGNN", "build_model", "MODELS", "PYG_MODELS",
+           "NORMALIZATION_LABELS", "model_normalization", "layer_grad_norms"]
+
+MODELS = ("linear", "sgc", "gcn", "gat", "appnp", "gcnii")
+PYG_MODELS = ("gcn", "gat", "appnp", "gcnii")
+NORMALIZATION_LABELS = {"rw": "D^-1 A", "sym": "D^-1/2 A D^-1/2"}
+
+
+def model_normalization(model: str, normalization: str) -> str:
+    """The operator a model really applies, as written in the ``normalization`` column.
+
+    Examples
+    --------
+    >>> from oversmooth.training import model_normalization
+    >>> model_normalization("gcn", "rw"), model_normalization("gat", "rw")
+    ('D^-1 A', 'attention (softmax over neighbours and self)')
+    """
+    check_choice(model, "model", MODELS)
+    if model == "gat":
+        return "attention (softmax over neighbours and self)"
+    return NORMALIZATION_LABELS[check_choice(normalization, "normalization", tuple(NORMALIZATION_LABELS))]
+
+
+def _grad_norm(params: Any) -> float:
+    sq = 0.0
+    for p in params:
+        if p.grad is not None:
+            sq += float(p.grad.detach().double().pow(2).sum())
+    return sq**0.5
+
+
+def layer_grad_norms(model: nn.Module) -> list[float]:
+    """Euclidean norm of the gradient of each layer's parameters, input side first."""
+    return [_grad_norm(layer.parameters()) for layer in model.layers()]  # type: ignore[operator]
+
+
+class LinearGNN(nn.Module):
+    """Linear GNN with per-layer weights: ``h(k+1) = P h(k) W_k`` for ``k < n``, then a linear read-out.
+
+    ``W_0`` is ``d x w`` and ``W_k`` (k >= 1) ``w x w``, Glorot-initialised, no bias and
+    no nonlinearity inside the propagation; the read-out is ``w -> K`` with a bias. The
+    model is linear in ``P^n x``: the same hypothesis class as the linear classifier on
+    ``h(n)``, so any gap between the two is an optimisation effect.
+
+    Parameters
+    ----------
+    P : scipy sparse (N, N)
+        The propagation operator (``normalize_adjacency(graph, "rw")``).
+    in_dim, width, depth, n_classes : int
+    dtype : {"float32", "float64"}
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.operators import normalize_adjacency
+    >>> from oversmooth.training import LinearGNN
+    >>> g = sample_csbm(100, p=0.1, q=0.02, seed=0)
+    >>> m = LinearGNN(normalize_adjacency(g), in_dim=1, width=16, depth=3, n_classes=2)
+    >>> m(torch.from_numpy(g.features).float()).shape
+    torch.Size([100, 2])
+    """
+
+    def __init__(self, P: Any, in_dim: int, width: int, depth: int, n_classes: int, dtype: str = "float32"):
+        super().__init__()
+        in_dim = check_positive_int(in_dim, "in_dim")
+        width = check_positive_int(width, "width")
+        depth = check_positive_int(depth, "depth")
+        n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        self.P = to_torch_sparse(P, dtype)
+        dt = torch_dtype(dtype)
+        self.weights = nn.ModuleList(
+            nn.Linear(in_dim if k == 0 else width, width, bias=False, dtype=dt) for k in range(depth))
+        self.readout = nn.Linear(width, n_classes, dtype=dt)
+        for lin in [*self.weights, self.readout]:
+            nn.init.xavier_uniform_(lin.weight)
+        nn.init.zeros_(self.readout.bias)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """h(n), before the read-out."""
+        h = x
+        for lin in self.weights:
+            h = self.P @ lin(h)  # P (h W) = (P h) W
+        return h
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.embed(x))
+
+    def layers(self) -> list[nn.Module]:
+        return [*self.weights, self.readout]
+
+
+class LinearClassifier(nn.Module):
+    """The linear classifier (logistic regression) on fixed propagated features h(n): SGC.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from oversmooth.training import LinearClassifier
+    >>> LinearClassifier(3, 2)(torch.zeros(5, 3)).shape
+    torch.Size([5, 2])
+    """
+
+    def __init__(self, in_dim: int, n_classes: int, dtype: str = "float32"):
+        super().__init__()
+        self.linear = nn.Linear(check_positive_int(in_dim, "in_dim"),
+                                check_positive_int(n_classes, "n_classes", minimum=2), dtype=torch_dtype(dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
+
+    def layers(self) -> list[nn.Module]:
+        return [self.linear]
+
+
+class PygGNN(nn.Module):
+    """GCN, GAT, APPNP or GCNII from PyTorch Geometric on a fixed operator.
+
+    * ``gcn``: ``depth`` GCNConv layers (ReLU and dropout between), fed the operator's
+      entries as ``edge_weight`` with ``normalize=False`` and no added self-loops, so each
+      layer computes ``P h W`` with the core library's ``P`` (PyG's default would be
+      ``D^-1/2 A D^-1/2``).
+    * ``gat``: ``depth`` single-head GATConv layers over the same edges (self-loops of A
+      included, none added).
+    * ``appnp``: MLP (dropout, linear, ReLU, dropout, linear), then ``depth`` PPR steps
+      ``h <- (1 - alpha) P h + alpha h(0)`` with PyG's APPNP on the given weights. Its edge
+      dropout is set to 0: PyG applies it cumulatively across the K steps (pyg#10783) and it
+      would change the operator being studied; dropout acts on the features only.
+    * ``gcnii``: linear, ``depth`` GCN2Conv layers (initial residual ``alpha``, identity
+      mapping ``theta``), linear.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.operators import normalize_adjacency
+    >>> from oversmooth.training import PygGNN
+    >>> g = sample_csbm(60, p=0.2, q=0.05, seed=0)
+    >>> m = PygGNN("appnp", normalize_adjacency(g), in_dim=1, width=8, depth=4, n_classes=2)
+    >>> m(torch.from_numpy(g.features).float()).shape
+    torch.Size([60, 2])
+    """
+
+    def __init__(self, kind: str, P: Any, in_dim: int, width: int, depth: int, n_classes: int, *,
+                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5, dtype: str = "float32"):
+        super().__init__()
+        pyg = optional_import("torch_geometric.nn", "train")
+        self.kind = check_choice(kind, "model", PYG_MODELS)
+        in_dim = check_positive_int(in_dim, "in_dim")
+        width = check_positive_int(width, "width")
+        self.depth = depth = check_positive_int(depth, "depth")
+        n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        self.dropout = check_probability(dropout, "dropout")
+        self.alpha = check_probability(alpha, "alpha")
+        dt = torch_dtype(dtype)
+        self.edge_index, self.edge_weight = to_edge_index(P, dtype)
+        self.pre: nn.Module | None = None
+        self.post: nn.Module | None = None
+        if kind in ("gcn", "gat"):
+            dims = [in_dim] + [width] * (depth - 1) + [n_classes]
+            if kind == "gcn":
+                convs = [pyg.GCNConv(a, b, normalize=False, add_self_loops=False) for a, b in zip(dims, dims[1:])]
+            else:
+                convs = [pyg.GATConv(a, b, heads=1, add_self_loops=False) for a, b in zip(dims, dims[1:])]
+            self.convs = nn.ModuleList(convs)
+        elif kind == "appnp":
+            self.pre = nn.Linear(in_dim, width)
+            self.post = nn.Linear(width, n_classes)
+            self.prop = pyg.APPNP(K=depth, alpha=self.alpha, dropout=0.0, add_self_loops=False, normalize=False)
+            self.convs = nn.ModuleList()
+        else:
+            self.pre = nn.Linear(in_dim, width)
+            self.post = nn.Linear(width, n_classes)
+            self.convs = nn.ModuleList(
+                pyg.GCN2Conv(width, alpha=self.alpha, theta=theta, layer=k + 1, shared_weights=True,
+                             add_self_loops=False, normalize=False) for k in range(depth))
+        self.to(dt)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        drop = nn.functional.dropout
+        relu = nn.functional.relu
+        ei, w = self.edge_index, self.edge_weight
+        if self.kind in ("gcn", "gat"):
+            h = x
+            for k, conv in enumerate(self.convs):
+                h = drop(h, self.dropout, self.training)
+                h = conv(h, ei, w) if self.kind == "gcn" else conv(h, ei)
+                if k < len(self.convs) - 1:
+                    h = relu(h)
+            return h
+        assert self.pre is not None and self.post is not None  # set for appnp and gcnii
+        if self.kind == "appnp":
+            h = relu(self.pre(drop(x, self.dropout, self.training)))
+            h = self.post(drop(h, self.dropout, self.training))
+            return self.prop(h, ei, w)
+        h0 = relu(self.pre(drop(x, self.dropout, self.training)))
+        h = h0
+        for conv in self.convs:
+            h = relu(conv(drop(h, self.dropout, self.training), h0, ei, w))
+        return self.post(drop(h, self.dropout, self.training))
+
+    def layers(self) -> list[nn.Module]:
+        return [m for m in [self.pre, *self.convs, self.post] if m is not None]
+
+
+def build_model(kind: str, P: Any, in_dim: int, width: int, depth: int, n_classes: int, *,
+                dropout: float = 0.5, alpha: float = 0.1, dtype: str = "float32") -> nn.Module:
+    """Build ``linear`` (:class:`LinearGNN`) or a PyG model (:class:`PygGNN`); ``sgc`` is
+    :class:`LinearClassifier` on precomputed ``h(n)`` and is built by the trainer.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.operators import normalize_adjacency
+    >>> from oversmooth.training import build_model
+    >>> g = sample_csbm(50, p=0.2, q=0.05, seed=0)
+    >>> type(build_model("linear", normalize_adjacency(g), 1, 8, 2, 2)).__name__
+    'LinearGNN'
+    """
+    kind = check_choice(kind, "model", tuple(m for m in MODELS if m != "sgc"))
+    if kind == "linear":
+        return LinearGNN(P, in_dim, width, depth, n_classes, dtype)
+    return PygGNN(kind, P, in_dim, width, depth, n_classes, dropout=dropout, alpha=alpha, dtype=dtype)
