@@ -307,7 +307,8 @@ def mad(h: Any, adjacency: Any = None, *, edges: tuple[np.ndarray, np.ndarray] |
     norms = np.sqrt(np.einsum("ij,ij->i", h2, h2))
     unit = np.divide(h2, norms[:, None], out=np.zeros_like(h2), where=norms[:, None] > 0)
     if unit.shape[1] == 1:
-        cos = unit[r, 0] * unit[c, 0]
+        u = unit[:, 0]  # 1-D gathers are several times faster than unit[r, 0]
+        cos = u[r] * u[c]
     else:
         cos = np.einsum("ij,ij->i", unit[r], unit[c])
     n = h2.shape[0]

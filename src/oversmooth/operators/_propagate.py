@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import check_choice, check_nonneg_int, check_positive_float, check_probability
+from ._spmm import RowParallelMatmul
 
 __all__ = ["propagate", "iter_propagate", "pairnorm", "OPERATORS", "PAIRNORM_MODES"]
 
@@ -140,8 +141,9 @@ def iter_propagate(
         raise ValueError(f"x must have {P.shape[0]} rows (one per node), got shape {np.shape(x)}")
     h = h0
     yield h0[:, 0].copy() if squeeze else h0.copy()
+    matmul = RowParallelMatmul(P) if depth else None
     for _ in range(depth):
-        h = np.asarray(P @ h)
+        h = matmul(h)
         if operator == "appnp":
             h *= 1.0 - alpha
             h += alpha * h0
