@@ -11,7 +11,7 @@ mixing
     Per-layer decay rate = geometric mean of |gap(n+1) / gap(n)| over depths 1..6 of the
     seed-averaged gap. Sparse GCN configs with ``d lambda^2 > 2``: ``|rate - lambda_eff|
     <= 0.05``; the dense config: ``|rate - lambda| <= 0.05``; the heterophilous config:
-    the gap alternates in sign at depths 0..6; APPNP: the measured gap is within 20%
+    the gap alternates in sign at depths 0..6 and ``|rate - |lambda_eff|| <= 0.05``; APPNP: the measured gap is within 20%
     (relative) of the PPR recursion with ``lambda_eff`` at every depth.
 denoising
     Every measured feature-noise variance lies in ``[sigma^2/N - 4 SE, sigma^2]``; it falls
@@ -537,7 +537,7 @@ _TEXT = {
 
 _RULES = {
     "mixing": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff (sparse, d lambda^2 > 2) or lambda (dense); "
-              f"heterophilous gap alternates in sign; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion",
+              f"heterophilous gap alternates in sign with the same rate rule; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion",
     "denoising": f"variance in [sigma^2/N - {N_SE:g} SE, sigma^2]; var(1) <= var(0)/2; last depth within "
                  f"{DENOISE_SAT_REL:.0%} + {N_SE:g} SE of sum pi_j^2",
     "optimal_depth": f"0 < n* < D with sep(n*) >= {U_SHAPE_MARGIN} max(sep(0), sep(D)) for every N; "
