@@ -24,8 +24,10 @@ entry is ``None``: such a file cannot be verified, and loading it raises
 need the feature files: ``features=False`` loads them without ``allx``.
 
 Graph semantics follow PyG's ``Planetoid``: the stored graph is symmetric, without
-duplicate edges or self-loops. CiteSeer's raw files lack 15 test nodes; they are kept
-as isolated nodes with zero features and label ``-1`` (unlabelled; PyG labels them 0).
+duplicate edges or self-loops. CiteSeer's raw files lack the features and labels of 15 test
+nodes (their ids are missing from ``ind.citeseer.test.index``); they are kept, with their
+edges from ``ind.citeseer.graph``, zero features and label ``-1`` (unlabelled; PyG labels
+them 0). (They are not isolated: each has one or two edges.)
 
 Compact structure + labels of the three graphs also ship inside the package
 (``oversmooth/graphs/data/planetoid_<name>.npz``, built by
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import http.client
 import io
 import os
 import pickle
@@ -71,7 +74,7 @@ __all__ = [
 
 PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
 PLANETOID_FILES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
-_FEATURE_FILES = ("x", "tx", "allx")
+_FEATURE_FILES = ("tx", "allx")  # "x" and "y" are subsets of "allx" and "ally": not needed
 _STRUCTURE_FILES = ("ally", "ty", "graph", "test.index")
 
 #: The upstream repository's raw data folder (``<url>/ind.<name>.<suffix>``).
@@ -297,6 +300,9 @@ def _download(url: str, dest: Path, fname: str, allow_unverified: bool, progress
                     h.update(block)
                     bar.update(len(block))
                 bar.close()
+        except http.client.IncompleteRead as exc:
+            raise IntegrityError(f"{fname}: truncated download from {url} (connection closed after "
+                                 f"{len(exc.partial)} more bytes); nothing was written to the cache") from None
         except urllib.error.HTTPError as exc:
             raise FileNotFoundError(f"{fname}: download from {url} failed: HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
@@ -380,7 +386,7 @@ def load_planetoid(
     url : str, optional
         Base URL to download missing files from (default :data:`DEFAULT_URL`).
     features : bool, default True
-        Load the bag-of-words features (``x``, ``tx``, ``allx``). ``False`` loads
+        Load the bag-of-words features (``tx``, ``allx``). ``False`` loads
         structure and labels only (``graph.features is None``); needed when a feature
         file such as ``ind.pubmed.allx`` is unavailable or cannot be verified.
     download : bool, default True
@@ -399,7 +405,7 @@ def load_planetoid(
     -------
     Graph
         Symmetric, no self-loops, no duplicate edges; ``labels`` in 0..K-1 with ``-1``
-        for CiteSeer's 15 nodes missing from the raw files (isolated, zero features);
+        for CiteSeer's 15 nodes missing from the raw feature/label files (zero features);
         ``metadata`` has the split sizes and the files used.
 
     Raises
