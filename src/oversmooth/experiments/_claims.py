@@ -508,7 +508,8 @@ def claim_training(scale: Scale, seed: int) -> ClaimResult:
             e["pass"] = None  # reported, not ruled
         ok &= e["pass"] is not False
         per_depth[f"depth={d}"] = e
-    numbers = {"per_depth": per_depth, "bayes_accuracy_best_core": _r(acc(rows, "bayes_accuracy_best")),
+    numbers = {"sgc_minus_linear_by_depth": {k.split("=")[1]: e["sgc_minus_linear"] for k, e in per_depth.items()},
+               "per_depth": per_depth, "bayes_accuracy_best_core": _r(acc(rows, "bayes_accuracy_best")),
                "runs": len(rows), "train_seconds": _r(float(sum(r["wall_time_s"] for r in rows)))}
     return _result("training", PASS if ok else FAIL, numbers, cfg.to_dict(), {"training": rows})
 

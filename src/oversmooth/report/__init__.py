@@ -35,6 +35,7 @@ def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
                          "gcn_wins_corner_largest_N_strongest_communities"],
         "pairnorm": ["gap_last_over_gap0_pairnorm", "variance_ratio_pairnorm_over_gcn_last_depth",
                      "best_separation_gcn", "best_separation_pairnorm"],
+        "training": ["sgc_minus_linear_by_depth", "bayes_accuracy_best_core"],
     }.get(c.id)
     if not c.numbers:
         return c.note[:limit]
