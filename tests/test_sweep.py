@@ -312,6 +312,8 @@ def test_same_values_on_serial_process_pool_and_dask_local_cluster(tmp_path):
 def test_run_cells_backends_agree_and_keep_order():
     cfgs = [SimulationConfig(n=200, p=0.05, q=0.01, depth=2, seed=s, operator=op)
             for s in (0, 5) for op in ("gcn", "appnp")]
+    # large enough for the threaded sparse product in this process (serial), one thread in pool workers
+    cfgs.append(SimulationConfig(n=1500, p=0.02, q=0.005, depth=2, method="exact", seed=1))
     ref = [run_simulation(c) for c in cfgs]
     assert run_cells(cfgs) == ref
     with use_backend("process", workers=2):

@@ -385,8 +385,20 @@ class CellOutcome:
     host: str
 
 
-def _run_cell(config: SimulationConfig) -> tuple[list[dict[str, Any]] | None, str | None, float, str]:
-    """Worker entry point: run one config, never raise (a cell's error is a result)."""
+#: Threads each pool or Dask worker gives one cell's sparse products (``OVERSMOOTH_NUM_THREADS``):
+#: the parallelism of a sweep comes from its workers, so one thread each avoids oversubscription.
+WORKER_THREADS = 1
+
+
+def _run_cell(config: SimulationConfig, threads: int | None = None
+              ) -> tuple[list[dict[str, Any]] | None, str | None, float, str]:
+    """Worker entry point: run one config, never raise (a cell's error is a result).
+
+    ``threads`` (in a worker process) sets ``OVERSMOOTH_NUM_THREADS`` there; results are
+    bitwise identical for any thread count.
+    """
+    if threads is not None:
+        os.environ["OVERSMOOTH_NUM_THREADS"] = str(threads)
     t0 = time.perf_counter()
     try:
         rows, err = run_simulation(config), None
@@ -476,7 +488,10 @@ def iter_outcomes(
         ``serial`` runs here; ``process`` on a local process pool of ``workers``
         processes (default: every usable core); ``dask`` on the cluster at
         ``dask_scheduler`` or on a LocalCluster of ``dask_local`` single-threaded
-        worker processes (loopback only), or on an existing ``client``.
+        worker processes (loopback only), or on an existing ``client``. ``serial``
+        lets a cell's sparse products use every core (threads); pool and Dask
+        workers run each cell in :data:`WORKER_THREADS` thread (the workers are the
+        parallelism). The values are the same either way.
 
     Yields
     ------
@@ -502,7 +517,7 @@ def iter_outcomes(
         n = min(workers or _default_workers(), len(configs))
         # spawn: workers start clean (no inherited threads or locks), same on every OS
         with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(_run_cell, cfg): i for i, cfg in enumerate(configs)}
+            futs = {pool.submit(_run_cell, cfg, WORKER_THREADS): i for i, cfg in enumerate(configs)}
             try:
                 for fut in cf.as_completed(futs):
                     rows, err, sec, host = fut.result()
@@ -514,7 +529,7 @@ def iter_outcomes(
     ctx = contextlib.nullcontext(client) if client is not None else _dask_client(dask_scheduler, dask_local)
     with ctx as cl:
         distributed = optional_import("distributed", "dask")
-        futs = cl.map(_run_cell, configs, pure=False)
+        futs = cl.map(_run_cell, configs, threads=WORKER_THREADS, pure=False)
         index = {f.key: i for i, f in enumerate(futs)}
         try:
             for fut in distributed.as_completed(futs):
