@@ -49,7 +49,8 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph") ->
     -------
     adjacency : csr_array
     report : dict
-        ``duplicate_edges`` (stored entries > 1 or repeated pairs), ``self_loops_removed``,
+        ``duplicate_edges`` (stored entries > 1 or repeated pairs), ``self_loops_removed``
+        (nodes that had a self-loop),
         ``symmetrized`` (one-way pairs completed).
 
     Examples
@@ -59,6 +60,8 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph") ->
     >>> a, rep = clean_adjacency(sp.csr_array([[1, 2], [1, 0]]))
     >>> a.toarray().tolist(), rep
     ([[0.0, 1.0], [1.0, 0.0]], {'duplicate_edges': 1, 'self_loops_removed': 1, 'symmetrized': 0})
+    >>> clean_adjacency(sp.csr_array([[0, 2], [2, 0]]))[1]["duplicate_edges"]  # one pair, listed twice
+    1
     """
     a = sp.coo_array(a)
     if a.shape[0] != a.shape[1]:
@@ -67,13 +70,17 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph") ->
     keep = a.data != 0
     r, c, w = a.row[keep], a.col[keep], a.data[keep]
     loops = r == c
-    n_loops = int(np.count_nonzero(loops))
+    n_loops = int(np.unique(r[loops]).size)  # nodes that had a self-loop
     r, c, w = r[~loops], c[~loops], w[~loops]
-    # duplicates: repeated (r, c) entries, or integer weights > 1 from a multigraph
-    dup_w = int(np.sum(np.maximum(np.round(w), 1) - 1)) if np.all(w == np.round(w)) else 0
-    m = sp.csr_array((np.ones(r.size), (r, c)), shape=(n, n))
+    # duplicates: repeated (r, c) entries and integer weights > 1 (multigraph counts), counted once
+    # per undirected pair: sum over i < j of max(extra(i, j), extra(j, i))
+    mult = np.maximum(np.round(w), 1.0) if np.all(w == np.round(w)) else np.ones(w.size)
+    m = sp.csr_array((mult, (r, c)), shape=(n, n))
     m.sum_duplicates()
-    dup = int(r.size - m.nnz) + dup_w
+    extra = m.copy()
+    extra.data = extra.data - 1.0
+    extra.eliminate_zeros()
+    dup = int(sp.triu(extra.maximum(extra.T), k=1).sum()) if extra.nnz else 0
     m.data[:] = 1.0
     t = m.T.tocsr()
     one_way = (m - t)
@@ -244,7 +251,8 @@ def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool
     g = _finish(a, lab_arr, None, symmetrize or not directed, name, f"edge list {path}", extra)
     if not directed:
         # each line was added in both directions: a line repeated (in either orientation) is a duplicate
-        g.metadata["duplicate_edges"] = int(pairs.shape[0] - g.metadata["self_loops_removed"] - g.n_edges)
+        loop_lines = int(np.count_nonzero(rows == cols))
+        g.metadata["duplicate_edges"] = int(pairs.shape[0] - loop_lines - g.n_edges)
         g.metadata["symmetrized"] = 0
     return g
 
@@ -377,7 +385,8 @@ def read_graph(
     n_nodes : int, optional
         Integer ids: number of nodes (isolated nodes beyond the largest id).
     label_attr : str
-        Node attribute holding labels in GraphML/GML/NetworkX input.
+        Node attribute holding labels in GraphML/GML/NetworkX input. (GML reserves
+        ``label`` for node names: store classes under another attribute there.)
     name : str, optional
         Defaults to the file's stem.
 
