@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -46,6 +47,22 @@ def make_spec(cells: int, depth: int, method: str, probes: int) -> dict:
         "grid": {"p": {"start": 0.006, "stop": 0.02, "num": n_p}, "q": {"start": 0.001, "stop": 0.005, "num": n_q},
                  "operator": ["gcn", "appnp"]},
     }
+
+
+def _machine_busy_s() -> float | None:
+    """CPU seconds used by every process on the machine so far (psutil), or None."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    t = psutil.cpu_times()
+    return sum(getattr(t, k, 0.0) for k in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+def _our_cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the pool workers)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def rewrite_cost(src: Path, columns: list[str]) -> dict:
@@ -86,18 +103,25 @@ def main(argv: list[str] | None = None) -> int:
         for w in args.workers:
             out = Path(tmp) / f"w{w}"
             load0 = os.getloadavg()[0]
+            busy0, ours0 = _machine_busy_s(), _our_cpu_s()
             t0 = time.perf_counter()
             s = run_sweep(spec, out, backend="process", workers=w, progress=sys.stderr.isatty())
             wall = time.perf_counter() - t0
+            busy1, ours1 = _machine_busy_s(), _our_cpu_s()
             assert s.done == spec.n_cells and s.failed == 0, s
             cell_secs = load_results(out, table="cells")["seconds"]
             runs.append({"workers": w, "cells": s.done, "wall_s": wall, "cells_per_s": s.done / wall,
                          "mean_cell_compute_s": float(cell_secs.mean()),
                          "store_ms_per_cell": 1e3 * s.store_seconds / s.ran, "load_average_before": load0,
-                         "load_average_after": os.getloadavg()[0]})
+                         "load_average_after": os.getloadavg()[0], "our_cpu_s": ours1 - ours0,
+                         "others_cpu_s": None if busy0 is None else max(0.0, (busy1 - busy0) - (ours1 - ours0)),
+                         "machine_cpu_s_available": (os.cpu_count() or 1) * wall})
             stores.append(out)
-            print(f"  workers={w}: {wall:.1f} s, {s.done / wall:.2f} cells/s, store {runs[-1]['store_ms_per_cell']:.2f}"
-                  f" ms/cell", flush=True)
+            r = runs[-1]
+            others = "?" if r["others_cpu_s"] is None else f"{r['others_cpu_s']:.0f}"
+            print(f"  workers={w}: {wall:.1f} s, {s.done / wall:.2f} cells/s, store {r['store_ms_per_cell']:.2f}"
+                  f" ms/cell; CPU s: ours {r['our_cpu_s']:.0f}, other processes {others}, available "
+                  f"{r['machine_cpu_s_available']:.0f}", flush=True)
         ref = load_results(stores[0]).drop(columns=["seconds", "host"])
         identical = all(load_results(o).drop(columns=["seconds", "host"]).equals(ref) for o in stores[1:])
         with ResultStore.open(stores[0]) as st:
@@ -107,10 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in runs:
         r["speedup"] = base / r["wall_s"]
     print()
-    print(f"{'workers':>8} {'wall s':>9} {'cells/s':>9} {'speedup':>8} {'cell s':>8} {'store ms/cell':>14}")
+    print(f"{'workers':>8} {'wall s':>9} {'cells/s':>9} {'speedup':>8} {'cell s':>8} {'store ms/cell':>14} "
+          f"{'others CPU %':>13}")
     for r in runs:
+        others = "?" if r["others_cpu_s"] is None else f"{100 * r['others_cpu_s'] / r['machine_cpu_s_available']:.0f}"
         print(f"{r['workers']:>8} {r['wall_s']:>9.1f} {r['cells_per_s']:>9.2f} {r['speedup']:>8.2f} "
-              f"{r['mean_cell_compute_s']:>8.3f} {r['store_ms_per_cell']:>14.2f}")
+              f"{r['mean_cell_compute_s']:>8.3f} {r['store_ms_per_cell']:>14.2f} {others:>13}")
+    print("others CPU % = CPU time of other processes on the machine / (CPUs x wall time) during the run")
     print(f"store write alone ({rewrite['rows_per_cell']} rows per cell, {rewrite['cells']} cells): mean "
           f"{rewrite['mean_ms']:.2f} ms, median {rewrite['median_ms']:.2f} ms, p95 {rewrite['p95_ms']:.2f} ms")
     print(f"identical stored values across worker counts: {identical}")

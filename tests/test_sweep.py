@@ -385,6 +385,7 @@ def _done(out: Path) -> int:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_run(tmp_path, workers):
+    psutil = pytest.importorskip("psutil")
     spec_path = _write_toml(tmp_path / "kill.toml", KILL_SPEC)
     spec = load_spec(spec_path)
     out = tmp_path / "out"
@@ -396,12 +397,19 @@ def test_sigkill_mid_sweep_then_resume_equals_an_uninterrupted_run(tmp_path, wor
         while _done(out) < 4 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.01)
         assert proc.poll() is None, "the sweep finished before it could be killed"
-        os.killpg(proc.pid, signal.SIGKILL)  # the sweep and its pool workers, mid-way
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len(children) >= (2 if workers == 2 else 0)  # pool workers (+ multiprocessing's resource tracker)
+        os.kill(proc.pid, signal.SIGKILL)  # only the driving process, mid-way
         proc.wait(timeout=30)
+        # orphaned pool workers notice the driver is gone and exit (they never write the store)
+        _, alive = psutil.wait_procs(children, timeout=20)
+        assert not alive, f"pool processes outlived the killed driver: {alive}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # clean up whatever is left of this test's process group
+        except ProcessLookupError:
+            pass
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL
     st = sweep_status(out)
     assert 4 <= st["done"] < spec.n_cells

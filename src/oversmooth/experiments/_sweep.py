@@ -407,6 +407,24 @@ def _run_cell(config: SimulationConfig, threads: int | None = None
     return rows, err, time.perf_counter() - t0, socket.gethostname()
 
 
+def _exit_with_parent(parent: int, poll_s: float = 0.5) -> None:  # pragma: no cover - runs in pool workers
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    os._exit(1)
+
+
+def _pool_worker_init(parent: int, threads: int) -> None:  # pragma: no cover - runs in pool workers
+    """Pool worker setup: one thread per cell, and exit when the driving process dies.
+
+    A SIGKILLed driver cannot shut its pool down; without this watchdog its workers
+    would wait forever on the task queue (they never write the store either way).
+    """
+    import threading
+
+    os.environ["OVERSMOOTH_NUM_THREADS"] = str(threads)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="oversmooth-parent-watch").start()
+
+
 def _run_cell_strict(config: SimulationConfig) -> list[dict[str, Any]]:
     return run_simulation(config)
 
@@ -516,8 +534,9 @@ def iter_outcomes(
 
         n = min(workers or _default_workers(), len(configs))
         # spawn: workers start clean (no inherited threads or locks), same on every OS
-        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(_run_cell, cfg, WORKER_THREADS): i for i, cfg in enumerate(configs)}
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"), initializer=_pool_worker_init,
+                                    initargs=(os.getpid(), WORKER_THREADS)) as pool:
+            futs = {pool.submit(_run_cell, cfg): i for i, cfg in enumerate(configs)}
             try:
                 for fut in cf.as_completed(futs):
                     rows, err, sec, host = fut.result()
