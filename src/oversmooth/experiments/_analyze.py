@@ -271,7 +271,9 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
     max_hops : int
         Hops reported (0..max_hops).
     sources : int
-        Sources sampled uniformly without replacement (all nodes if fewer).
+        Sources sampled uniformly without replacement (all nodes if fewer), at most
+        ``max(8, 2e8 / nnz)`` so that large graphs stay fast (about 0.8 s per source at
+        2e7 stored entries on one core).
     seed : int, Generator or None
 
     Returns
@@ -299,6 +301,7 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
     a = sp.csr_array(getattr(graph, "adjacency", graph))
     n = a.shape[0]
     (rng,) = spawn_generators(seed, 1)
+    sources = min(sources, max(8, int(2e8 // max(a.nnz, 1))))
     src = np.sort(rng.choice(n, size=min(sources, n), replace=False))
     _, comp = csgraph.connected_components(a, directed=False)
     comp_size = np.bincount(comp)
@@ -306,7 +309,7 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
     ecc_max, far_node, far_d = 0, int(src[0]), -1
     for start in range(0, src.size, batch):
         idx = src[start:start + batch]
-        dist = csgraph.shortest_path(a, method="D", unweighted=True, directed=False, indices=idx)
+        dist = csgraph.shortest_path(a, method="D", unweighted=True, directed=True, indices=idx)  # a symmetric
         for r, row in enumerate(dist):
             finite = np.isfinite(row)
             dd = row[finite].astype(np.int64)
@@ -315,7 +318,7 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
             if m > far_d:
                 far_d, far_node = m, int(np.flatnonzero(finite & (row == m))[0])
         ecc_max = max(ecc_max, far_d)
-    second = csgraph.shortest_path(a, method="D", unweighted=True, directed=False, indices=[far_node])[0]
+    second = csgraph.shortest_path(a, method="D", unweighted=True, directed=True, indices=[far_node])[0]
     diam = max(ecc_max, int(second[np.isfinite(second)].max()))
     sizes = comp_size[comp[src]].astype(float)
     frac = counts / sizes[:, None]
@@ -344,7 +347,8 @@ def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg:
     d = x.shape[1]
     w = w_flat[: d * k].reshape(d, k)
     b = w_flat[d * k:]
-    z = x @ w + b
+    # einsum, not BLAS: small products gain nothing from threads, and threaded BLAS stalls on busy machines
+    z = np.einsum("nd,dk->nk", x, w) + b
     z -= z.max(axis=1, keepdims=True)
     ez = np.exp(z)
     p = ez / ez.sum(axis=1, keepdims=True)
@@ -352,16 +356,42 @@ def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg:
     loss = -np.mean(np.log(np.clip(p[np.arange(n), y], 1e-300, None))) + 0.5 * reg * float(np.sum(w * w))
     p[np.arange(n), y] -= 1.0
     p /= n
-    gw = x.T @ p + reg * w
+    gw = np.einsum("nd,nk->dk", x, p) + reg * w
     gb = p.sum(axis=0)
     return loss, np.concatenate([gw.ravel(), gb])
 
 
+def _fit_softmax(xt: np.ndarray, y: np.ndarray, k: int, reg: float, max_iter: int,
+                 init: np.ndarray | None) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    d = xt.shape[1]
+    x0 = np.zeros(d * k + k) if init is None else init
+    res = minimize(_softmax_loss, x0, args=(xt, y, k, reg), jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter})
+    return res.x
+
+
 def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.ndarray], *, reg: float = 1e-3,
-                 max_iter: int = 200) -> list[np.ndarray]:
+                 max_iter: int = 200, init: np.ndarray | None = None,
+                 return_params: bool = False) -> Any:
     """Multinomial logistic regression (L2 on the weights, L-BFGS) -> predicted classes per eval set.
 
     Features are standardised with the training mean and std. No scikit-learn needed.
+
+    Parameters
+    ----------
+    x_train, y_train : arrays (n, d) and (n,)
+        Labels 0..K-1.
+    x_eval : sequence of arrays (m, d)
+    reg : float
+        L2 penalty ``reg/2 ||W||^2`` on the (standardised) weights; biases free.
+    max_iter : int
+        L-BFGS iterations.
+    init : array, optional
+        Starting parameters (a previous fit's, e.g. the same split one depth earlier).
+    return_params : bool
+        Also return the fitted parameters (flattened W then b).
 
     Examples
     --------
@@ -371,19 +401,17 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.n
     >>> linear_probe(x, np.array([0, 0, 1, 1]), [np.array([[0.1], [1.1]])])[0].tolist()
     [0, 1]
     """
-    from scipy.optimize import minimize
-
     k = int(y_train.max()) + 1
     mu = x_train.mean(axis=0)
     sd = x_train.std(axis=0)
     sd[sd == 0] = 1.0
     xt = (x_train - mu) / sd
     d = xt.shape[1]
-    res = minimize(_softmax_loss, np.zeros(d * k + k), args=(xt, y_train, k, reg), jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter})
-    w = res.x[: d * k].reshape(d, k)
-    b = res.x[d * k:]
-    return [np.argmax(((xe - mu) / sd) @ w + b, axis=1) for xe in x_eval]
+    theta = _fit_softmax(xt, y_train, k, reg, max_iter, init)
+    w = theta[: d * k].reshape(d, k)
+    b = theta[d * k:]
+    preds = [np.argmax(np.einsum("nd,dk->nk", (xe - mu) / sd, w) + b, axis=1) for xe in x_eval]
+    return (preds, theta) if return_params else preds
 
 
 def _reduce_features(x: np.ndarray, rank: int, rng: np.random.Generator) -> np.ndarray:
@@ -415,9 +443,10 @@ def _probe_curves(P: Any, x: np.ndarray, labels: np.ndarray, depth: int, splits:
         parts.append((perm[:n_tr], perm[n_tr:n_tr + n_va], perm[n_tr + n_va:]))
     val = np.zeros((depth + 1, splits))
     test = np.zeros((depth + 1, splits))
+    warm: list[np.ndarray | None] = [None] * splits  # each split starts from its fit one depth earlier
     for n, h in enumerate(iter_propagate(P, xr, depth)):
         for s, (tr, va, te) in enumerate(parts):
-            pv, pt = linear_probe(h[tr], labels[tr], [h[va], h[te]])
+            (pv, pt), warm[s] = linear_probe(h[tr], labels[tr], [h[va], h[te]], init=warm[s], return_params=True)
             val[n, s] = np.mean(pv == labels[va])
             test[n, s] = np.mean(pt == labels[te])
     return {"val": val, "test": test}
