@@ -467,3 +467,16 @@ def test_cli_argument_errors(tmp_path, capsys):
     code, _, stderr = run_cli(capsys, "sweep", str(spec_path), "--out", str(tmp_path / "o"), "--dask-local", "1",
                               "--dask-scheduler", "tcp://127.0.0.1:1")
     assert code == 2 and "not both" in stderr
+
+
+def test_the_documented_example_spec_parses(capsys):
+    root = Path(__file__).resolve().parents[1]
+    spec = load_spec(root / "docs" / "sweep-example.toml")
+    assert spec.n_cells == 10 * 4 * 2 and spec.seeds == 3 and spec.out == "sweep-pq"
+    assert spec.grid["q"] == [0.001, 0.002, 0.003, 0.004]
+    assert spec.grid["p"][0] == 0.005 and spec.grid["p"][-1] == 0.05
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    body = (root / "docs" / "sweep-example.toml").read_text(encoding="utf-8").split("\n", 1)[1]
+    assert body in readme  # the README shows the same spec
+    est = _sweep.estimate_cost(spec, calibrate=False)
+    assert est["cells"] == 80 and est["rows"] == 80 * 3 * 33
