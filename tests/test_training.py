@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +25,6 @@ from oversmooth.training import (  # noqa: E402
     TrainingConfig,
     class_features,
     fit,
-    quick_config,
     random_split,
     run_training,
     to_edge_index,

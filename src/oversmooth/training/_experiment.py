@@ -13,7 +13,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from .._utils import (
-    SeedLike,
     check_choice,
     check_nonneg_int,
     check_positive_float,
@@ -231,7 +230,7 @@ def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Gene
     >>> import numpy as np
     >>> from oversmooth.training import class_features
     >>> x, mu = class_features(np.array([0, 1, 1]), 2.0, 4, np.random.default_rng(0))
-    >>> x.shape, float(np.linalg.norm(mu[0] - mu[1]))
+    >>> x.shape, round(float(np.linalg.norm(mu[0] - mu[1])), 12)
     ((3, 4), 2.0)
     """
     labels = np.asarray(labels)

@@ -83,10 +83,12 @@ def fit(
     Examples
     --------
     >>> import torch
-    >>> from oversmooth.training import LinearClassifier, fit
+    >>> from oversmooth.training import LinearClassifier, deterministic, fit
     >>> x = torch.tensor([[-1.0], [-2.0], [1.0], [2.0]]); y = torch.tensor([0, 0, 1, 1])
     >>> idx = torch.arange(4)
-    >>> fit(LinearClassifier(1, 2), x, y, (idx, idx, idx), max_epochs=50).test_acc
+    >>> with deterministic(seed=0):
+    ...     res = fit(LinearClassifier(1, 2), x, y, (idx, idx, idx), lr=0.1, max_epochs=100)
+    >>> res.test_acc
     1.0
     """
     lr = check_positive_float(lr, "lr")
