@@ -235,13 +235,15 @@ def realised_error(h: Any, labels: Any) -> float:
     h2 = _as_2d(h)
     lab = np.asarray(labels)
     mask = lab >= 0
-    h2, lab = h2[mask], lab[mask]
+    if not mask.all():
+        h2, lab = h2[mask], lab[mask]
     k = int(lab.max()) + 1
     means = class_means(h2, lab)
     centred = h2 - means[lab]
-    cov = centred.T @ centred / max(1, h2.shape[0] - k)
+    # einsum, not BLAS, for the tall-thin products: threaded BLAS stalls on busy machines
+    cov = np.einsum("ni,nj->ij", centred, centred) / max(1, h2.shape[0] - k)
     prec = np.linalg.pinv(np.atleast_2d(cov))
-    scores = h2 @ prec @ means.T - 0.5 * np.einsum("ki,ij,kj->k", means, prec, means)
+    scores = np.einsum("nd,dk->nk", h2, prec @ means.T) - 0.5 * np.einsum("ki,ij,kj->k", means, prec, means)
     pred = np.argmax(scores, axis=1)
     return float(np.mean(pred != lab))
 
