@@ -612,8 +612,9 @@ def analyze_graph(
     for s in range(seeds):
         gs = _with_features(g, gaussian_features(labels, k, snr, sigma, feat_rngs[s]))
         prof.append(depth_profile(gs, depth, mu=mu, sigma=sigma, variance=variance if s == 0 else "hutchinson",
-                                  probes=probes if s == 0 else 2, seed=probe_rngs[s], lda_samples=_LDA_SAMPLES))
-    keys = ("realised_error", "cross_sectional_variance", "dirichlet_energy")
+                                  probes=probes if s == 0 else 2, seed=probe_rngs[s], lda_samples=_LDA_SAMPLES,
+                                  smoothness=False))
+    keys = ("realised_error", "cross_sectional_variance")
     arr = {key: np.array([[p[n][key] for p in prof] for n in range(depth + 1)], dtype=float) for key in keys}
 
     # ---- theory of the fitted CSBM
@@ -694,7 +695,8 @@ def analyze_graph(
             for s in range(appnp_seeds):
                 gs = _with_features(g, gaussian_features(labels, k, snr, sigma, sub[2 * s]))
                 pr = depth_profile(gs, depth, operator="appnp", alpha=alpha, mu=mu, sigma=sigma,
-                                   variance="hutchinson", probes=2, seed=sub[2 * s + 1], lda_samples=_LDA_SAMPLES)
+                                   variance="hutchinson", probes=2, seed=sub[2 * s + 1], lda_samples=_LDA_SAMPLES,
+                                   smoothness=False)
                 errs.append([row["realised_error"] for row in pr])
             em, es = _mean_se(np.array(errs).T)
             r = _recommend(em, es)

@@ -448,7 +448,7 @@ def claim_real_graphs(scale: Scale, seed: int) -> ClaimResult:
                 "limit_variance": lim, "gap": r["gap"], "feature_variance": r["feature_variance"],
                 "feature_variance_se": r["feature_variance_se"],
                 "cross_sectional_variance": r["cross_sectional_variance"], "bayes_error": r["bayes_error"],
-                "realised_error": r["realised_error"], "dirichlet_energy": r["dirichlet_energy"],
+                "realised_error": r["realised_error"],
                 "theory_gap": r["theory_gap"], "theory_feature_variance": r["theory_feature_variance"],
                 "theory_variance_lower": 1.0 / n, "theory_variance_upper": 1.0,
                 "theory_bayes_error": r["theory_bayes_error"], "variance_method": r["variance_method"],
