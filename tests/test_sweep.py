@@ -194,6 +194,7 @@ def test_sweep_stores_one_row_per_cell_seed_depth(tmp_path):
                 "host", "gap", "bayes_error"):
         assert col in df.columns, col
     assert "dirichlet_energy" not in df.columns  # only the spec's measures
+    assert set(df["probes"]) == {32} and set(df["max_depth"]) == {4}  # config values, not per-row ones
     # the stored values are exactly run_simulation's for the cell's config
     cell = spec.cells()[5]
     rows = run_simulation(cell.config)

@@ -628,7 +628,8 @@ def _store_rows(cell: Cell, rows: Sequence[dict[str, Any]]) -> list[dict[str, An
     cfg = cell.config.to_dict()
     base = {("max_depth" if k == "depth" else k): v for k, v in cfg.items() if k not in ("seed",)}
     base["cell_seed"] = cell.seed
-    return [{**base, **r} for r in rows]
+    # config columns win: a row's ``probes`` is the number used (0 for the exact variance)
+    return [{**r, **base} for r in rows]
 
 
 def _resolve_out(spec: SweepSpec, out: str | Path | None) -> Path:
