@@ -293,9 +293,6 @@ def from_networkx(graph: Any, *, labels: Any = "label", symmetrize: bool = False
         extra["class_names"] = class_names
     if graph.is_directed() and not symmetrize:
         raise ValueError(f"{nm} is a directed NetworkX graph; pass symmetrize=True (or graph.to_undirected())")
-    if graph.is_multigraph():
-        # to_scipy_sparse_array with weight=None counts parallel edges
-        pass
     return _finish(a, lab, None, symmetrize, nm, "networkx", extra)
 
 
@@ -366,7 +363,8 @@ def read_graph(
         Edge lists: a file of ``node label`` lines (same id space and delimiter
         detection as the edge list; nodes without a line get ``-1``; non-integer
         labels are mapped to 0..K-1 in sorted order, names kept in
-        ``metadata['class_names']``), or an array of N labels. Other formats: an array,
+        ``metadata['class_names']``), or an array of N labels in node order (integer
+        ids, or the sorted string ids of ``metadata['node_names']``). Other formats: an array,
         or labels come from the file (GraphML/GML attribute ``label_attr``).
     format : {"edgelist", "npz", "graphml", "gml"}, optional
         Default from the suffix (``.npz``, ``.graphml``, ``.gml``, anything else an edge list).
