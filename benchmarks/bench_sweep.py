@@ -90,12 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default="hutchinson", choices=["hutchinson", "exact"])
     ap.add_argument("--probes", type=int, default=32)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--backend", default="process", choices=["process", "dask"],
+                    help="local process pool (default) or a Dask LocalCluster of that many workers")
     ap.add_argument("--json", default=str(HERE / "results" / "sweep.json"))
     args = ap.parse_args(argv)
 
     spec = parse_spec(make_spec(args.cells, args.depth, args.method, args.probes))
     print(f"oversmooth {__version__}: {spec.n_cells} cells (N=2000, depths 0..{args.depth}, gcn + appnp, "
           f"{args.method} variance{f', {args.probes} probes' if args.method == 'hutchinson' else ''}), "
+          f"{args.backend} backend, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,12 +108,13 @@ def main(argv: list[str] | None = None) -> int:
             load0 = os.getloadavg()[0]
             busy0, ours0 = _machine_busy_s(), _our_cpu_s()
             t0 = time.perf_counter()
-            s = run_sweep(spec, out, backend="process", workers=w, progress=sys.stderr.isatty())
+            kw = {"dask_local": w} if args.backend == "dask" else {"backend": "process", "workers": w}
+            s = run_sweep(spec, out, progress=sys.stderr.isatty(), **kw)
             wall = time.perf_counter() - t0
             busy1, ours1 = _machine_busy_s(), _our_cpu_s()
             assert s.done == spec.n_cells and s.failed == 0, s
             cell_secs = load_results(out, table="cells")["seconds"]
-            runs.append({"workers": w, "cells": s.done, "wall_s": wall, "cells_per_s": s.done / wall,
+            runs.append({"workers": w, "backend": args.backend, "cells": s.done, "wall_s": wall, "cells_per_s": s.done / wall,
                          "mean_cell_compute_s": float(cell_secs.mean()),
                          "store_ms_per_cell": 1e3 * s.store_seconds / s.ran, "load_average_before": load0,
                          "load_average_after": os.getloadavg()[0], "our_cpu_s": ours1 - ours0,
