@@ -11,8 +11,9 @@ mixing
     Per-layer decay rate = geometric mean of |gap(n+1) / gap(n)| over depths 1..6 of the
     seed-averaged gap. Sparse GCN configs with ``d lambda^2 > 2``: ``|rate - lambda_eff|
     <= 0.05``; the dense config: ``|rate - lambda| <= 0.05``; the heterophilous config:
-    the gap alternates in sign at depths 0..6 and ``|rate - |lambda_eff|| <= 0.05``; APPNP: the measured gap is within 20%
-    (relative) of the PPR recursion with ``lambda_eff`` at every depth.
+    the gap alternates in sign at depths 0..6 and ``|rate - |lambda_eff|| <= 0.05``;
+    APPNP: the measured gap is within 20% (relative) of the PPR recursion with
+    ``lambda_eff`` at every depth.
 denoising
     Every measured feature-noise variance lies in ``[sigma^2/N - 4 SE, sigma^2]``; it falls
     by at least half from depth 0 to 1; at the last depth the seed-mean is within
