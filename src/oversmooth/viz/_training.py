@@ -42,7 +42,8 @@ def figure_training(rows: Rows) -> Any:
     ``h(n) = P^n x`` (dotted, per depth) and its best value over depths (dashed line).
     Middle: test accuracy of the linear classifier on ``h(n)`` (SGC) minus the linear GNN
     with per-layer weights, paired by seed, one line per width. Right: per-layer gradient
-    norms of the deepest linear GNN at the first (dashed) and last (solid) epoch.
+    norms of the deepest linear GNN at the first (dashed) and last (solid) epoch, median over
+    seeds (a median of exactly 0, an underflowed gradient, is left out of the log axis).
 
     Examples
     --------
@@ -108,14 +109,15 @@ def figure_training(rows: Rows) -> Any:
             for key, style in (("grad_norm_start", "--"), ("grad_norm_end", "-")):
                 arr = np.asarray([r[key] for r in g if r[key]], dtype=float)
                 if arr.ndim == 2 and arr.size:
-                    ax_grad.plot(np.arange(arr.shape[1]), np.exp(np.log(np.maximum(arr, 1e-300)).mean(axis=0)),
+                    med = np.median(arr, axis=0)
+                    ax_grad.plot(np.arange(arr.shape[1]), np.where(med > 0, med, np.nan),
                                  style, color=f"C{j}", marker=".",
                                  label=f"{model} w={width} {'start' if key.endswith('start') else 'end'}")
         ax_grad.set_yscale("log")
-        ax_grad.set_title(f"Gradient norm per layer, depth {dmax}", fontsize=10)
+        ax_grad.set_title(f"Gradient norm per layer, depth {dmax} (0 = underflow: not drawn)", fontsize=9)
         ax_grad.legend(fontsize=6)
     ax_grad.set_xlabel("layer (0 = input side; last = read-out)")
-    ax_grad.set_ylabel("||grad|| (geometric mean over seeds)")
+    ax_grad.set_ylabel("||grad||, median over seeds")
     ax_grad.grid(alpha=0.3)
     r0 = rows[0]
     desc = (f"CSBM N={r0['n']}, lambda={r0['lam']}, SNR={r0['snr']}, d={r0['feature_dim']}" if r0["graph"] == "csbm"
