@@ -375,3 +375,15 @@ def test_sparse_discrepancy_rate_is_not_papers_lambda(d, lam, seed):
     assert lam_eff - lam_ >= 2 * MIX_TOL
     assert abs(rate - lam_) > MIX_TOL, (rate, lam_)
     assert rate > lam_  # slower decay than the paper's lambda
+
+
+def test_realised_error_survives_a_large_common_offset():
+    # Deep layers: every node holds nearly the same value, the classes differ far below it.
+    # The LDA decision must not lose them to cancellation (it is shift invariant).
+    rng = np.random.default_rng(0)
+    lab = np.repeat([0, 1], 500)
+    h = np.where(lab == 0, -1.0, 1.0) + rng.standard_normal(1000)
+    base = realised_error(h, lab)
+    assert 0.1 < base < 0.25
+    for scale, offset in [(1e-6, 0.3), (1e-9, 0.3), (1e-9, -7.0)]:
+        assert realised_error(offset + scale * h, lab) == base

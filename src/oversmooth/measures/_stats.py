@@ -239,6 +239,12 @@ def realised_error(h: Any, labels: Any) -> float:
         h2, lab = h2[mask], lab[mask]
     k = int(lab.max()) + 1
     means = class_means(h2, lab)
+    # Shift everything by the centre of the class means: the LDA decision is unchanged
+    # (the scores move by a class-independent amount), but deep layers, where every row
+    # is nearly the same value, no longer lose the class differences to cancellation.
+    centre = means.mean(axis=0)
+    h2 = h2 - centre
+    means = means - centre
     centred = h2 - means[lab]
     # einsum, not BLAS, for the tall-thin products: threaded BLAS stalls on busy machines
     cov = np.einsum("ni,nj->ij", centred, centred) / max(1, h2.shape[0] - k)
