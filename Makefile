@@ -32,6 +32,8 @@ bench: $(BIN)/python
 	$(BIN)/python benchmarks/bench_sampler.py
 	$(BIN)/python benchmarks/bench_propagate.py
 	$(BIN)/python benchmarks/bench_analyze.py
+	$(BIN)/python -m pip install -q -e '.[sweep]'
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis $(OUT) $(OUT)-full ci-artifacts
