@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from oversmooth.experiments import ROW_COLUMNS, read_csv
-from oversmooth.experiments._claims import CLAIM_IDS
+from oversmooth.report._claims import CLAIM_IDS
 from oversmooth.report import reproduce
 
 STATUSES = {"PASS", "FAIL", "NOT RUN"}

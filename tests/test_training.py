@@ -289,7 +289,7 @@ try:
     import oversmooth.training
 except ImportError as exc:
     print('IMPORT:', exc)
-from oversmooth.experiments._claims import run_claim, QUICK
+from oversmooth.report._claims import run_claim, QUICK
 r = run_claim('training', QUICK, 0)
 print('CLAIM:', r.status, '|', r.note)
 from oversmooth.cli import main

@@ -7,6 +7,7 @@ block model, each linear graph convolution *mixes* the class means (gap ~ lambda
 
 Subpackages, data flowing one way: :mod:`~oversmooth.graphs` -> :mod:`~oversmooth.operators`
 -> :mod:`~oversmooth.measures` -> :mod:`~oversmooth.theory` -> :mod:`~oversmooth.experiments`
+-> :mod:`~oversmooth.training` -> :mod:`~oversmooth.viz` / :mod:`~oversmooth.report`
 -> :mod:`~oversmooth.cli`.
 
 Examples

@@ -141,7 +141,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _add_reproduce(sub: Any) -> None:
-    from ..experiments._claims import CLAIM_IDS
+    from ..report._claims import CLAIM_IDS
 
     p = sub.add_parser(
         "reproduce",

@@ -1,4 +1,4 @@
-"""Experiments: configurations, runs, claims and tidy result tables.
+"""Experiments: configurations, simulations, real-graph analysis, sweeps and tidy result tables.
 
 Examples
 --------
@@ -8,7 +8,6 @@ Examples
 ['gcn']
 """
 
-from ._claims import CLAIM_IDS, ClaimResult, run_claim
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
 from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
 from ._analyze import AnalysisResult, CSBMFit, analyze_graph, fit_csbm, graph_reach, linear_probe
@@ -21,9 +20,6 @@ __all__ = [
     "SimulationConfig",
     "run_simulation",
     "simulate",
-    "CLAIM_IDS",
-    "ClaimResult",
-    "run_claim",
     "read_csv",
     "write_csv",
     "group_rows",

@@ -19,12 +19,20 @@ from typing import Any, Sequence
 
 from .._progress import Progress
 from .._version import __version__
-from ..experiments._claims import CLAIM_IDS, FULL, QUICK, ClaimResult, run_claim
+from ._claims import CLAIM_IDS, FULL, QUICK, ClaimResult, run_claim
 from ..experiments._simulate import ROW_COLUMNS
 from ..experiments._sweep import use_backend
 from ..experiments._table import write_csv
 
-__all__ = ["reproduce", "write_report", "format_claims_table", "Progress"]
+__all__ = [
+    "reproduce",
+    "write_report",
+    "format_claims_table",
+    "Progress",
+    "CLAIM_IDS",
+    "ClaimResult",
+    "run_claim",
+]
 
 
 def _short_numbers(c: ClaimResult, limit: int = 150) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.special import log_ndtr
 
 from ..experiments._table import column, group_rows, mean_and_sem
 from ._analyze import figure_real_graphs
@@ -41,6 +42,11 @@ __all__ = [
 
 Rows = Sequence[dict[str, Any]]
 
+
+
+def _log10_bayes(separation: float) -> float:
+    """``log10 Phi(-separation / 2)`` without underflow (the theory line below 1e-300)."""
+    return float(log_ndtr(-float(separation) / 2.0) / math.log(10.0))
 
 def _plt() -> Any:
     import matplotlib
@@ -110,8 +116,8 @@ def figure_overview(rows: Rows) -> Any:
     ax.grid(alpha=0.3)
     ax.set_title("Two effects of each layer", fontsize=10)
     _errorbar(ax2, rows, "log10_bayes_error", "measured", color="k")
-    _line(ax2, [dict(r, t=math.log10(max(r["theory_bayes_error"], 1e-300))) for r in rows
-                if r.get("theory_bayes_error") is not None], "t", "theory (lambda_eff, Catalan; ours)", color="C0")
+    _line(ax2, [dict(r, t=_log10_bayes(r["theory_separation"])) for r in rows
+                if r.get("theory_separation") is not None], "t", "theory (lambda_eff, Catalan; ours)", color="C0")
     ax2.set_xlabel("depth n (layers)")
     ax2.set_ylabel("log10 Bayes error  Phi(-|gap| / (2 sigma(n)))")
     ax2.legend(fontsize=7.5)
@@ -200,7 +206,7 @@ def figure_optimal_depth(rows: Rows) -> Any:
         x, m, s = mean_and_sem(g, "log10_bayes_error")
         ax.errorbar(x, m, yerr=s, fmt="o", ms=3, capsize=2, color=c, label=f"N={n:g}")
         tb = column(g, "theory_bayes_error")
-        xt, mt, _ = mean_and_sem([dict(r, t=math.log10(max(r["theory_bayes_error"], 1e-300))) for r in g], "t")
+        xt, mt, _ = mean_and_sem([dict(r, t=_log10_bayes(r["theory_separation"])) for r in g], "t")
         if np.all(np.isfinite(tb)):
             ax.plot(xt, mt, color=c, lw=1)
         sep = mean_and_sem(g, "separation")[1]

@@ -1,5 +1,9 @@
 """The claims of the paper (SCIENCE.md section 5) as experiments with fixed PASS rules.
 
+They live in :mod:`oversmooth.report` because they draw on every layer below it:
+simulations and sweeps (:mod:`~oversmooth.experiments`) and, for claim 6, training
+(:mod:`~oversmooth.training`).
+
 Every claim runs CSBM experiments through :func:`run_simulation`, keeps the tidy rows,
 computes the statistics named in its rule and returns PASS or FAIL with the numbers.
 The rules (statistic and tolerance) are constants of this module, written before any
@@ -62,9 +66,9 @@ import numpy as np
 
 from .. import theory
 from .._version import __version__
-from ._simulate import SimulationConfig
-from ._sweep import run_cells
-from ._table import column, mean_and_sem
+from ..experiments._simulate import SimulationConfig
+from ..experiments._sweep import run_cells
+from ..experiments._table import column, mean_and_sem
 
 __all__ = ["ClaimResult", "Scale", "CLAIMS", "CLAIM_IDS", "run_claim", "QUICK", "FULL"]
 
@@ -406,7 +410,7 @@ REAL_PROBES = {"quick": 64, "full": 256}
 def claim_real_graphs(scale: Scale, seed: int) -> ClaimResult:
     """Variance saturation on Cora, CiteSeer and PubMed structure (rule: module docstring)."""
     from ..graphs import PLANETOID_NAMES, planetoid_structure
-    from ._analyze import analyze_graph
+    from ..experiments._analyze import analyze_graph
 
     depth = REAL_DEPTH[scale.name]
     probes = REAL_PROBES[scale.name]
@@ -474,7 +478,7 @@ def claim_training(scale: Scale, seed: int) -> ClaimResult:
         from ..training import quick_config, run_training
     except ImportError as exc:
         return _result("training", NOT_RUN, {}, {}, {}, note=f"Skipped: {exc}")
-    from ._table import group_rows
+    from ..experiments._table import group_rows
 
     over = dict(seed=_seed_for(seed, 6, 0) % 100_000)
     if scale.name != "quick":
