@@ -171,6 +171,10 @@ def test_analysis_bad_graphs_and_arguments(csbm):
         analyze_graph(csbm, 2, snr=-1)
     with pytest.raises(ValueError, match="alpha must be in"):
         analyze_graph(csbm, 2, alphas=(1.5,))
+    with pytest.raises(ValueError, match="bfs_sources must be an integer >= 1, got 0"):
+        analyze_graph(csbm, 2, bfs_sources=0)
+    with pytest.raises(ValueError, match="probes must be an integer >= 1, got 0"):
+        analyze_graph(csbm, 2, probes=0, variance="exact")
 
 
 def test_analysis_with_real_features_probe():

@@ -581,6 +581,8 @@ def analyze_graph(
     appnp_seeds = check_positive_int(appnp_seeds, "appnp_seeds")
     splits = check_positive_int(splits, "splits")
     probe_rank = check_positive_int(probe_rank, "probe_rank")
+    probes = check_positive_int(probes, "probes")
+    bfs_sources = check_positive_int(bfs_sources, "bfs_sources")
     alphas = [check_probability(a, "alpha") for a in alphas]
     if features == "real" and graph.features is None:
         raise ValueError(f"features='real' but graph {graph.name!r} has no features (use features='gaussian')")
