@@ -626,7 +626,8 @@ def analyze_graph(
     cov = sigma**2 * np.eye(k)
     th_gap = np.array([_min_distance(m, cov) for m in th_means])
     th_var = theory.catalan_variance(ns, fit.mean_degree, fit.limit_variance, sigma)
-    th_bayes = np.array([bayes_error_lda(m, cov * v, n_samples=_LDA_SAMPLES, seed=int(n))
+    # th_var already carries sigma^2: the noise covariance of h_i(n) is cov * th_var / sigma^2
+    th_bayes = np.array([bayes_error_lda(m, cov * (v / sigma**2), n_samples=_LDA_SAMPLES, seed=int(n))
                          for n, (m, v) in enumerate(zip(th_means, th_var))])
     gap0 = th_gap[0]
     th_gap_eff = (gap0 * np.abs(fit.lambda_eff) ** ns) if fit.lambda_eff is not None else None
