@@ -245,6 +245,13 @@ def test_cli_analyze_errors_one_line(argv, needle, capsys):
     assert len(err) == 1 and needle in err[0]
 
 
+def test_cli_analyze_planetoid_name_beside_a_folder_of_that_name(tmp_path, monkeypatch, capsys):
+    (tmp_path / "cora").mkdir()
+    monkeypatch.chdir(tmp_path)
+    rc = main(["analyze", "cora", "--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4", "--json", "-"])
+    assert rc == 0 and json.loads(capsys.readouterr().out)["csbm_fit"]["n_nodes"] == 2708
+
+
 def test_cli_analyze_unlabelled_and_directed_errors(tmp_path, capsys):
     e = tmp_path / "e.txt"
     e.write_text("0 1\n1 2\n2 0\n")

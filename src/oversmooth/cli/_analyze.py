@@ -25,7 +25,7 @@ def _load(args: argparse.Namespace) -> Any:
     from . import CLIError
 
     path = Path(args.graph)
-    if path.exists():
+    if path.is_file():  # a folder that happens to be named cora (e.g. a --root) is not a graph file
         labels = args.labels
         return read_graph(path, labels, directed=args.directed, symmetrize=args.symmetrize,
                           delimiter=args.delimiter, header=args.header)
