@@ -305,6 +305,23 @@ print('EXIT:', main(['train', '--quick', '--out', '/nonexistent-never-written'])
     assert len(err) == 1 and "oversmooth[train]" in err[0]
 
 
+def test_torch_without_pyg_import_error_names_the_extra_and_claim_is_not_run():
+    code = "import sys; sys.modules['torch_geometric'] = None; " + """
+from oversmooth.report._claims import run_claim, QUICK
+r = run_claim('training', QUICK, 0)
+print('CLAIM:', r.status, '|', r.note)
+from oversmooth.cli import main
+print('EXIT:', main(['train', '--quick', '--out', '/nonexistent-never-written']))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(": ", 1) for line in proc.stdout.strip().splitlines())
+    assert lines["CLAIM"].startswith("NOT RUN") and "oversmooth[train]" in lines["CLAIM"]
+    assert lines["EXIT"] == "2"
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "torch_geometric" in err[0] and "oversmooth[train]" in err[0]
+
+
 # --------------------------------------------------------------------------- claim and report
 def test_reproduce_report_shows_the_training_claim_and_figure(tmp_path):
     from oversmooth.report import reproduce

@@ -1,7 +1,7 @@
 """Training: linear GNNs with per-layer weights, the linear classifier on h(n) (SGC) and PyG GNNs.
 
 Needs the ``train`` extra (``pip install 'oversmooth[train]'``: ``torch==2.13.0`` CPU and
-``torch_geometric``). Importing this subpackage without torch raises an ``ImportError``
+``torch_geometric``). Importing this subpackage without torch or torch_geometric raises an ``ImportError``
 whose message names that extra; the rest of :mod:`oversmooth` never needs torch.
 
 Every model applies the core library's operator (``P = D^-1 A`` with self-loops by
@@ -17,9 +17,14 @@ Examples
 ('sgc', 'D^-1 A')
 """
 
+import warnings
+
 from .._utils import optional_import
 
 optional_import("torch", "train")  # raises ImportError naming the extra when torch is missing
+with warnings.catch_warnings():  # PyG's import calls torch.jit.script, deprecated in torch 2.13: not ours to show
+    warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=DeprecationWarning)
+    optional_import("torch_geometric", "train")  # run_training and the PyG models need it: fail here, not mid-run
 
 from ._backend import DTYPES, deterministic, to_edge_index, to_torch_sparse, torch_dtype, torch_seed  # noqa: E402
 from ._experiment import (  # noqa: E402
