@@ -402,7 +402,7 @@ def claim_pairnorm(scale: Scale, seed: int) -> ClaimResult:
                     "linearisation": "frozen-affine (see oversmooth.operators)"}, {"pairnorm": rows})
 
 
-# --------------------------------------------------------------------------- not run yet
+# --------------------------------------------------------------------------- real graphs
 REAL_DEPTH = {"quick": 32, "full": 64}
 REAL_PROBES = {"quick": 64, "full": 256}
 
@@ -466,6 +466,7 @@ def claim_real_graphs(scale: Scale, seed: int) -> ClaimResult:
                    {"real_graphs": rows})
 
 
+# --------------------------------------------------------------------------- training
 TRAIN_MATCH_TOL = 0.03
 TRAIN_SHALLOW_MAX_DEPTH = 2
 TRAIN_DEEP_MIN_DEPTH = 10  # "past ~10 layers": depths strictly greater
