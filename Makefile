@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: install install-test reproduce reproduce-full test bench clean
+.PHONY: install install-test reproduce reproduce-full test bench bench-train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(BIN)/python
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python -m pip install -q -e '.[sweep]'
 	$(BIN)/python benchmarks/bench_sweep.py
+
+# training timings: the --quick grid, the full default grid on 1 of its 10 seeds, PyG on 1 seed
+bench-train: install
+	$(BIN)/python benchmarks/bench_train.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis $(OUT) $(OUT)-full ci-artifacts
