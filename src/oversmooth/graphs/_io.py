@@ -27,9 +27,8 @@ import scipy.sparse as sp
 from .._utils import optional_import
 from ._graph import Graph, index_dtype_for
 
-__all__ = ["read_graph", "from_networkx", "from_pyg", "clean_adjacency", "EDGE_LIST_SUFFIXES"]
+__all__ = ["read_graph", "from_networkx", "from_pyg", "clean_adjacency"]
 
-EDGE_LIST_SUFFIXES = (".txt", ".csv", ".tsv", ".edges", ".edgelist", ".el", ".dat")
 _FORMATS = ("edgelist", "npz", "graphml", "gml")
 
 
