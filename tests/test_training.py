@@ -322,6 +322,24 @@ print('EXIT:', main(['train', '--quick', '--out', '/nonexistent-never-written'])
     assert len(err) == 1 and "torch_geometric" in err[0] and "oversmooth[train]" in err[0]
 
 
+def test_load_graph_source_falls_back_only_when_files_are_missing(monkeypatch):
+    from oversmooth import graphs
+    from oversmooth.training import load_graph_source
+
+    def missing(*a, **k):
+        raise FileNotFoundError("ind.cora.tx: not found")
+
+    def corrupt(*a, **k):
+        raise graphs.IntegrityError("ind.cora.tx: SHA-256 mismatch")
+
+    monkeypatch.setattr(graphs, "load_planetoid", missing)
+    g, kind = load_graph_source("cora")
+    assert kind == "gaussian" and g.n_nodes == 2708
+    monkeypatch.setattr(graphs, "load_planetoid", corrupt)
+    with pytest.raises(graphs.IntegrityError, match="ind.cora.tx"):
+        load_graph_source("cora")
+
+
 # --------------------------------------------------------------------------- claim and report
 def test_reproduce_report_shows_the_training_claim_and_figure(tmp_path):
     from oversmooth.report import reproduce

@@ -288,8 +288,8 @@ def load_graph_source(graph: str, *, labels: str | None = None, real_features: b
                 g = graphs.load_planetoid(graph, download=False, progress=False)
                 if g.features is not None:
                     return g, "real"
-            except Exception:  # files not cached (or unverifiable): fall back to the shipped structure
-                pass
+            except (FileNotFoundError, graphs.UnverifiedFileError):  # not cached, or unverifiable: fall back
+                pass  # to the shipped structure; a corrupt or unsafe cached file still raises, naming it
         return graphs.planetoid_structure(graph), "gaussian"
     if labels is None:
         g = graphs.read_graph(graph)
