@@ -68,7 +68,7 @@ def test_expand_axis_lists_and_ranges():
                                                                  "log range"),
                      ({"start": 1, "stop": 0, "step": 0.5}, "does not lead"), ([], "at least one"),
                      ({"stop": 1, "num": 2}, "start and stop"), ({"start": 0, "stop": 1, "nun": 2}, "unknown range"),
-                     ("gcn", "list or a range")]:
+                     ("gcn", "list or a range"), ({"start": 0, "stop": 1, "step": "x"}, "step must be a number")]:
         with pytest.raises(SpecError, match=msg):
             expand_axis("p", bad)
 

@@ -151,7 +151,10 @@ def expand_axis(name: str, value: Any) -> list[Any]:
         else:
             if log:
                 raise SpecError(f"grid.{name}: log = true needs num, not step")
-            step = float(value["step"])
+            try:
+                step = float(value["step"])
+            except (TypeError, ValueError):
+                raise SpecError(f"grid.{name}: step must be a number, got {value['step']!r}") from None
             if not math.isfinite(step) or step == 0 or (stop - start) / step < 0:
                 raise SpecError(f"grid.{name}: step {step} does not lead from {start} to {stop}")
             count = int(math.floor((stop - start) / step + 1e-9)) + 1
