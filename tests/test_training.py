@@ -145,7 +145,7 @@ def test_split_and_class_features():
 @pytest.mark.parametrize("bad, match", [
     (dict(depths=(0,)), "depths"), (dict(models=("mlp",)), "model"), (dict(normalization="lap"), "normalization"),
     (dict(graph="nowhere.npz"), "graph"), (dict(lam=(1.5,)), "lam"), (dict(n=(1000,), degree=900.0), "degree"),
-    (dict(seeds=0), "seeds"), (dict(dropout=2.0), "dropout"),
+    (dict(seeds=0), "seeds"), (dict(dropout=2.0), "dropout"), (dict(lam=("x",)), "lam must be a number"),
 ])
 def test_config_validation_names_the_argument(bad, match):
     with pytest.raises(ValueError, match=match):

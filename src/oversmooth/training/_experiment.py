@@ -151,8 +151,12 @@ class TrainingConfig:
         set_(self, "widths", tuple(check_positive_int(w, "widths") for w in self.widths))
         set_(self, "n", tuple(check_positive_int(v, "n", minimum=4) for v in self.n))
         for v in self.lam:
-            if not (-1.0 <= float(v) <= 1.0):
-                raise ValueError(f"lam must be in [-1, 1], got {v}")
+            try:
+                ok = -1.0 <= float(v) <= 1.0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValueError(f"lam must be a number in [-1, 1], got {v!r}")
         set_(self, "lam", tuple(float(v) for v in self.lam))
         set_(self, "snr", tuple(check_positive_float(v, "snr", allow_zero=True) for v in self.snr))
         check_positive_int(self.seeds, "seeds")
