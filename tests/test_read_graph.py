@@ -150,6 +150,8 @@ def test_pyg_data():
     with pytest.raises(ValueError, match="directed"):
         from_pyg(one_way)
     assert from_pyg(one_way, symmetrize=True).n_edges == 1
+    with pytest.raises(ValueError, match=r"edge_index must hold node ids in 0\.\.1 \(num_nodes=2\), got ids 0\.\.5"):
+        from_pyg(data_mod.Data(edge_index=torch.tensor([[0, 5], [5, 0]]), num_nodes=2))
 
 
 def test_clean_adjacency_report():

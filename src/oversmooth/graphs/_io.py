@@ -324,6 +324,9 @@ def from_pyg(data: Any, *, symmetrize: bool = False, name: str = "pyg") -> Graph
         raise ValueError(f"edge_index must have shape (2, E), got {ei.shape}")
     n = getattr(data, "num_nodes", None)
     n = int(n) if n is not None else (int(ei.max()) + 1 if ei.size else 0)
+    if ei.size and (ei.min() < 0 or ei.max() >= n):
+        raise ValueError(f"edge_index must hold node ids in 0..{n - 1} (num_nodes={n}), got ids "
+                         f"{int(ei.min())}..{int(ei.max())}")
     y = getattr(data, "y", None)
     lab = None
     if y is not None:
