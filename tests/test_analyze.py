@@ -84,6 +84,8 @@ def test_reach_disconnected_uses_component_sizes():
     a = sp.block_diag([sp.csr_array([[0, 1], [1, 0]]), sp.csr_array((1, 1))], format="csr")
     r = graph_reach(a, 2, sources=3)
     np.testing.assert_allclose(r["reached_fraction"], [2 / 3, 1.0, 1.0])
+    with pytest.raises(ValueError, match="batch must be an integer >= 1, got 0"):
+        graph_reach(a, 2, sources=3, batch=0)
 
 
 # --------------------------------------------------------------------------- probe

@@ -298,6 +298,7 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
     """
     max_hops = check_nonneg_int(max_hops, "max_hops")
     sources = check_positive_int(sources, "sources")
+    batch = check_positive_int(batch, "batch")
     a = sp.csr_array(getattr(graph, "adjacency", graph))
     n = a.shape[0]
     (rng,) = spawn_generators(seed, 1)
