@@ -174,3 +174,14 @@ def test_large_edge_list_is_vectorised(tmp_path):
     assert g.metadata["self_loops_removed"] == np.unique(e[e[:, 0] == e[:, 1], 0]).size
     assert g.n_edges + g.metadata["duplicate_edges"] + loops == e.shape[0]
     assert elapsed < 20.0, elapsed  # ~1 s vectorised; a per-line Python loop with checks is far slower
+
+
+def test_labels_file_has_its_own_delimiter(tmp_path):
+    # a whitespace labels file beside a CSV edge list: each file's delimiter is detected on its own
+    edges = tmp_path / "edges.csv"
+    edges.write_text("0,1\n1,2\n2,3\n")
+    labels = tmp_path / "labels.txt"
+    labels.write_text("0 0\n1 0\n2 1\n3 1\n")
+    g = read_graph(edges, labels=labels)
+    assert g.labels.tolist() == [0, 0, 1, 1]
+    assert g.n_edges == 3

@@ -79,7 +79,7 @@ def _print(res: Any, graph: Any) -> None:
           + (" ..." if len(reach["new_per_hop"]) > 16 else ""))
     print(f"   diameter >= {reach['diameter_lower_bound']} (BFS estimate)  reach saturates (99%) at hop "
           f"{reach['reach_saturation_hop'] if reach['reach_saturation_hop'] is not None else '> D'}  variance "
-          f"saturates (within 15% of its limit) at depth "
+          f"saturates (at most 1.15 x its limit + 4 SE) at depth "
           f"{reach['variance_saturation_depth'] if reach['variance_saturation_depth'] is not None else '> D'}")
     dep = res.departures
     print(f"   departs from the CSBM (measured/theory outside [1/{dep['factor']:g}, {dep['factor']:g}]) at depth: "

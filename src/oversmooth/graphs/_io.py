@@ -201,11 +201,12 @@ def _encode_labels(vals: np.ndarray, what: str) -> tuple[np.ndarray, list[str] |
 
 def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool, delimiter: str | None,
                     header: bool | None, comments: str, name: str, n_nodes: int | None) -> Graph:
-    pairs, ids_int, delim = _read_pairs(path, delimiter=delimiter, header=header, comments=comments,
-                                        what="edge list")
+    pairs, ids_int, _ = _read_pairs(path, delimiter=delimiter, header=header, comments=comments,
+                                    what="edge list")
     label_nodes = label_vals = None
     if isinstance(labels, (str, os.PathLike)):
-        label_nodes, label_vals = _labels_from_file(Path(labels), ids_int, delim, comments, None)
+        # the labels file gets its own delimiter detection unless the user gave one
+        label_nodes, label_vals = _labels_from_file(Path(labels), ids_int, delimiter, comments, None)
     node_names = None
     if ids_int:
         n = int(pairs.max()) + 1 if pairs.size else 0
