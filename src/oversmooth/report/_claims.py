@@ -175,12 +175,6 @@ def _r(v: Any, digits: int = 4) -> Any:
 
 
 # --------------------------------------------------------------------------- mixing
-def _pq(n: int, degree: float, lam: float) -> tuple[float, float]:
-    """(p, q) with (N/2)(p + q) = degree and (p - q)/(p + q) = lam."""
-    s = 2.0 * degree / n
-    return s * (1 + lam) / 2.0, s * (1 - lam) / 2.0
-
-
 def claim_mixing(scale: Scale, seed: int) -> ClaimResult:
     configs = [
         ("lambda=0.5, d=16 (sparse)", dict(n=2000, p=0.0114, q=0.0038, operator="gcn"), "lambda_eff"),
@@ -237,7 +231,7 @@ def claim_denoising(scale: Scale, seed: int) -> ClaimResult:
     numbers: dict[str, Any] = {}
     ok = True
     seeds = max(2, scale.seeds // 2)
-    pqs = [_pq(n, 14.0, 0.5) if n < 4000 else _pq(n, 28.0, 0.43) for n in scale.denoise_sizes]
+    pqs = [theory.csbm_pq(n, 14.0, 0.5) if n < 4000 else theory.csbm_pq(n, 28.0, 0.43) for n in scale.denoise_sizes]
     results = _run_many([(f"N={n}", _seed_for(seed, 2, i), dict(n=n, p=p, q=q, depth=scale.denoise_depth,
                                                                 seeds=seeds, probes=scale.denoise_probes))
                          for i, (n, (p, q)) in enumerate(zip(scale.denoise_sizes, pqs))])
@@ -280,7 +274,7 @@ def claim_denoising(scale: Scale, seed: int) -> ClaimResult:
 # --------------------------------------------------------------------------- optimal depth
 def optimal_depth_pq(n: int) -> tuple[float, float]:
     """The N-sweep of the optimal-depth claim: (N/2)(p + q) = 3 ln N, lambda = 0.5."""
-    return _pq(n, 3.0 * math.log(n), 0.5)
+    return theory.csbm_pq(n, 3.0 * math.log(n), 0.5)
 
 
 def claim_optimal_depth(scale: Scale, seed: int) -> ClaimResult:
@@ -326,7 +320,7 @@ def claim_appnp_vs_gcn(scale: Scale, seed: int) -> ClaimResult:
     grid: list[tuple[str, int, dict[str, Any]]] = []
     for i, n in enumerate(scale.appnp_sizes):
         for j, ratio in enumerate(scale.appnp_ratios):
-            p, q = _pq(n, 10.0, (ratio - 1) / (ratio + 1))
+            p, q = theory.csbm_pq(n, 10.0, (ratio - 1) / (ratio + 1))
             common = dict(n=n, p=p, q=q, depth=scale.appnp_depth, seeds=scale.appnp_seeds, probes=64)
             # same seed, hence the same graphs, for every operator of a cell
             grid.append((f"N={n}, p/q={ratio:g}, gcn", _seed_for(seed, 4, i, j), dict(operator="gcn", **common)))

@@ -29,6 +29,7 @@ from .._utils import SeedLike, check_nonneg_int, check_positive_int, check_proba
 
 __all__ = [
     "lam",
+    "csbm_pq",
     "expected_degree",
     "gap",
     "lambda_eff",
@@ -64,6 +65,26 @@ def lam(p: float, q: float) -> float:
     if p + q == 0:
         raise ValueError("p + q must be > 0 (a graph with no edges does not mix)")
     return (p - q) / (p + q)
+
+
+def csbm_pq(n: int, degree: float, lam: float) -> tuple[float, float]:
+    """Edge probabilities ``(p, q)`` of a 2-block CSBM from its degree and ``lambda``.
+
+    Solves ``(N/2)(p + q) = degree`` (expected neighbours, the self-loop not counted) and
+    ``(p - q)/(p + q) = lam``.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import csbm_pq
+    >>> [round(v, 6) for v in csbm_pq(1000, 10.0, 0.5)]
+    [0.015, 0.005]
+    """
+    n = check_positive_int(n, "n")
+    s = 2.0 * float(degree) / n
+    p, q = s * (1 + float(lam)) / 2.0, s * (1 - float(lam)) / 2.0
+    if not (0.0 <= p <= 1.0 and 0.0 <= q <= 1.0):
+        raise ValueError(f"degree={degree} is too large for n={n} and lam={lam}: p={p:.3g}, q={q:.3g} must be in [0, 1]")
+    return p, q
 
 
 def expected_degree(n: int, p: float, q: float, self_loops: bool = True) -> float:

@@ -32,6 +32,7 @@ from .._version import __version__
 from ..graphs import Graph, sample_csbm
 from ..measures import depth_profile
 from ..operators import iter_propagate, normalize_adjacency
+from ..theory import csbm_pq  # re-exported: (p, q) from the degree and lambda
 from ._backend import DTYPES, deterministic, torch_dtype, torch_seed
 from ._fit import fit
 from ._models import MODELS, LinearClassifier, build_model, model_normalization
@@ -205,22 +206,6 @@ def quick_config(**overrides: Any) -> TrainingConfig:
                 n=(1000,), lam=(0.5,), snr=(1.0,), degree=10.0, feature_dim=16, max_epochs=200, patience=30)
     base.update({k: v for k, v in overrides.items() if v is not None})
     return TrainingConfig(**base)
-
-
-def csbm_pq(n: int, degree: float, lam: float) -> tuple[float, float]:
-    """(p, q) with (N/2)(p + q) = degree and (p - q)/(p + q) = lam.
-
-    Examples
-    --------
-    >>> from oversmooth.training import csbm_pq
-    >>> [round(v, 6) for v in csbm_pq(1000, 10.0, 0.5)]
-    [0.015, 0.005]
-    """
-    s = 2.0 * float(degree) / int(n)
-    p, q = s * (1 + lam) / 2.0, s * (1 - lam) / 2.0
-    if not (0.0 <= p <= 1.0 and 0.0 <= q <= 1.0):
-        raise ValueError(f"degree={degree} is too large for n={n} and lam={lam}: p={p:.3g}, q={q:.3g} must be in [0, 1]")
-    return p, q
 
 
 def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
