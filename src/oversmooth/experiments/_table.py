@@ -108,15 +108,25 @@ def column(rows: Iterable[dict[str, Any]], key: str, transform: Callable[[Any], 
     return np.asarray(vals, dtype=np.float64)
 
 
+def mean_sem(values: Any) -> tuple[float, float]:
+    """Mean of the finite values (``None`` skipped) and its standard error (0 for one value).
+
+    Examples
+    --------
+    >>> from oversmooth.experiments._table import mean_sem
+    >>> mean_sem([1.0, 3.0, None, float("nan")])
+    (2.0, 1.0)
+    """
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return float("nan"), 0.0
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
+
+
 def mean_and_sem(rows: Sequence[dict[str, Any]], key: str, by: str = "depth") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per value of ``by`` (sorted): mean of ``key`` over rows and its standard error over seeds."""
     groups = group_rows(rows, [by])
     xs = sorted(k[0] for k in groups)
-    mean = np.empty(len(xs))
-    sem = np.empty(len(xs))
-    for i, x in enumerate(xs):
-        v = column(groups[(x,)], key)
-        v = v[np.isfinite(v)]
-        mean[i] = v.mean() if v.size else np.nan
-        sem[i] = v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0.0
-    return np.asarray(xs, dtype=float), mean, sem
+    stats = np.array([mean_sem(column(groups[(x,)], key)) for x in xs]).reshape(-1, 2)
+    return np.asarray(xs, dtype=float), stats[:, 0], stats[:, 1]

@@ -6,18 +6,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..experiments._table import group_rows
+from ..experiments._table import group_rows, mean_sem
 
 __all__ = ["figure_training"]
 
 Rows = Sequence[dict[str, Any]]
-
-
-def _mean_sem(values: list[float]) -> tuple[float, float]:
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
-    if not v.size:
-        return float("nan"), 0.0
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
 
 
 def _best_width_curve(rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -25,8 +18,8 @@ def _best_width_curve(rows: Rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ms, ss = [], [], []
     for (depth,), g in sorted(group_rows(rows, ["depth"]).items()):
         by_w = group_rows(g, ["width"])
-        best = max(by_w.values(), key=lambda rs: _mean_sem([r["val_acc"] for r in rs])[0])
-        m, s = _mean_sem([r["test_acc"] for r in best])
+        best = max(by_w.values(), key=lambda rs: mean_sem([r["val_acc"] for r in rs])[0])
+        m, s = mean_sem([r["test_acc"] for r in best])
         xs.append(depth)
         ms.append(m)
         ss.append(s)
@@ -66,9 +59,9 @@ def figure_training(rows: Rows) -> Any:
     if ref:
         per_depth = group_rows(ref, ["depth"])
         xd = sorted(k[0] for k in per_depth)
-        ax.plot(xd, [_mean_sem([r["bayes_accuracy"] for r in per_depth[(d,)]])[0] for d in xd], ":", color="k",
+        ax.plot(xd, [mean_sem([r["bayes_accuracy"] for r in per_depth[(d,)]])[0] for d in xd], ":", color="k",
                 lw=1, label="Bayes acc. of h(n) = P^n x (core)")
-        best = _mean_sem([r["bayes_accuracy_best"] for r in ref])[0]
+        best = mean_sem([r["bayes_accuracy_best"] for r in ref])[0]
         ax.axhline(best, color="k", ls="--", lw=1, label=f"Bayes-optimal linear propagation: {best:.3f}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("depth n (propagations)")
@@ -86,7 +79,7 @@ def figure_training(rows: Rows) -> Any:
             for (depth,), gd in sorted(group_rows(g, ["depth"]).items()):
                 diffs = [sgc[k] - r["test_acc"] for r in gd
                          if (k := (r["seed"], r["depth"], r.get("n"), r.get("lam"), r.get("snr"))) in sgc]
-                m, s = _mean_sem(diffs)
+                m, s = mean_sem(diffs)
                 xs.append(depth)
                 ms.append(m)
                 ss.append(s)
