@@ -54,6 +54,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import scipy.sparse as sp
 
+from .._progress import Progress
 from .._utils import check_choice
 from ._graph import Graph
 
@@ -255,28 +256,6 @@ def _verify(path: Path, fname: str, allow_unverified: bool) -> None:
                              "corrupt or truncated: delete it and load again")
 
 
-class _Progress:
-    def __init__(self, label: str, total: int | None, enabled: bool):
-        self.label, self.total, self.enabled, self.done = label, total, enabled, 0
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        if self.total:
-            frac = min(1.0, self.done / self.total)
-            bar = "#" * int(24 * frac)
-            sys.stderr.write(f"\rdownloading {self.label} [{bar:<24}] {self.done / 1e3:.0f}/{self.total / 1e3:.0f} kB")
-        else:
-            sys.stderr.write(f"\rdownloading {self.label} {self.done / 1e3:.0f} kB")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _download(url: str, dest: Path, fname: str, allow_unverified: bool, progress: bool, timeout: float) -> None:
     """Stream ``url`` to a temporary file beside ``dest``; check length and hash; rename atomically."""
     expected = PLANETOID_SHA256.get(fname)
@@ -291,14 +270,14 @@ def _download(url: str, dest: Path, fname: str, allow_unverified: bool, progress
             with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
                 length = resp.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
-                bar = _Progress(fname, total, progress)
+                bar = Progress(total or 0, enabled=progress)  # steps are bytes
                 while True:
                     block = resp.read(_CHUNK)
                     if not block:
                         break
                     out.write(block)
                     h.update(block)
-                    bar.update(len(block))
+                    bar.update(f"downloading {fname} (bytes)", advance=len(block))
                 bar.close()
         except http.client.IncompleteRead as exc:
             raise IntegrityError(f"{fname}: truncated download from {url} (connection closed after "
