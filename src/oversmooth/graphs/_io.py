@@ -395,8 +395,10 @@ def read_graph(
     -------
     Graph
         Symmetric, 0/1, no self-loops; ``metadata`` reports ``duplicate_edges``,
-        ``self_loops_removed`` and ``symmetrized``; string ids are mapped to 0..N-1 in
-        sorted order (``metadata['node_names']``).
+        ``self_loops_removed`` and ``symmetrized``. Non-negative integer ids are node
+        indices; any other ids (strings, or integers when one of them is negative) are
+        names, mapped to 0..N-1 in text-sorted order (``"10"`` before ``"2"``;
+        ``metadata['node_names']`` keeps them).
 
     Examples
     --------
