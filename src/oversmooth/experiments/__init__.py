@@ -10,7 +10,7 @@ Examples
 
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
 from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
-from ._analyze import AnalysisResult, CSBMFit, analyze_graph, fit_csbm, graph_reach, linear_probe
+from ._analyze import AnalysisResult, CSBMFit, analyze_graph, fit_csbm, graph_reach, linear_probe, random_split
 from ._sweep import (SpecError, SweepSpec, SweepSummary, cell_key, cell_seed, estimate_cost, expand_axis,
                      load_results, load_spec, parse_spec, run_cells, run_sweep, sweep_status, use_backend)
 
@@ -26,6 +26,7 @@ __all__ = [
     "column",
     "mean_and_sem",
     "analyze_graph",
+    "random_split",
     "AnalysisResult",
     "CSBMFit",
     "fit_csbm",

@@ -64,6 +64,7 @@ __all__ = [
     "graph_reach",
     "gaussian_features",
     "linear_probe",
+    "random_split",
     "analyze_graph",
     "DEFAULT_ALPHAS",
     "DEPARTURE_FACTOR",
@@ -431,17 +432,32 @@ def _reduce_features(x: np.ndarray, rank: int, rng: np.random.Generator) -> np.n
     return x @ vt[:rank].T
 
 
+def random_split(labels: np.ndarray, rng: np.random.Generator,
+                 fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A random train / validation / test split of the labelled nodes (default 60/20/20).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.experiments import random_split
+    >>> tr, va, te = random_split(np.array([0, 1] * 10), np.random.default_rng(0))
+    >>> len(tr), len(va), len(te)
+    (12, 4, 4)
+    """
+    idx = np.flatnonzero(np.asarray(labels) >= 0)
+    if idx.size < 3:
+        raise ValueError(f"need at least 3 labelled nodes for a train/val/test split, got {idx.size}")
+    perm = rng.permutation(idx)
+    n_tr = int(round(fractions[0] * idx.size))
+    n_va = int(round(fractions[1] * idx.size))
+    return np.sort(perm[:n_tr]), np.sort(perm[n_tr:n_tr + n_va]), np.sort(perm[n_tr + n_va:])
+
+
 def _probe_curves(P: Any, x: np.ndarray, labels: np.ndarray, depth: int, splits: int, rank: int,
                   seed: SeedLike) -> dict[str, np.ndarray]:
     rngs = spawn_generators(seed, splits + 1)
     xr = _reduce_features(x, rank, rngs[0])
-    lab_idx = np.flatnonzero(labels >= 0)
-    parts = []
-    for r in rngs[1:]:
-        perm = r.permutation(lab_idx)
-        n_tr = int(round(0.6 * perm.size))
-        n_va = int(round(0.2 * perm.size))
-        parts.append((perm[:n_tr], perm[n_tr:n_tr + n_va], perm[n_tr + n_va:]))
+    parts = [random_split(labels, r) for r in rngs[1:]]
     val = np.zeros((depth + 1, splits))
     test = np.zeros((depth + 1, splits))
     warm: list[np.ndarray | None] = [None] * splits  # each split starts from its fit one depth earlier

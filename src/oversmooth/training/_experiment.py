@@ -32,6 +32,7 @@ from .._version import __version__
 from ..graphs import Graph, sample_csbm
 from ..measures import depth_profile
 from ..operators import iter_propagate, normalize_adjacency
+from ..experiments import random_split  # re-exported: the 60/20/20 split of labelled nodes
 from ..theory import csbm_pq  # re-exported: (p, q) from the degree and lambda
 from ._backend import DTYPES, deterministic, torch_dtype, torch_seed
 from ._fit import fit
@@ -53,8 +54,6 @@ TRAIN_COLUMNS = (
     "core_realised_accuracy", "threads", "dtype", "torch_version", "torch_geometric_version",
     "oversmooth_version",
 )
-
-_SPLIT = (0.6, 0.2, 0.2)
 
 
 def _tuple(v: Any) -> tuple[Any, ...]:
@@ -231,27 +230,6 @@ def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Gene
     mu[np.arange(k), np.arange(k)] = float(snr) / math.sqrt(2.0)
     signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
     return signal + rng.standard_normal((labels.size, dim)), mu
-
-
-def random_split(labels: np.ndarray, rng: np.random.Generator,
-                 fractions: tuple[float, float, float] = _SPLIT) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A random train / validation / test split of the labelled nodes (default 60/20/20).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from oversmooth.training import random_split
-    >>> tr, va, te = random_split(np.array([0, 1] * 10), np.random.default_rng(0))
-    >>> len(tr), len(va), len(te)
-    (12, 4, 4)
-    """
-    idx = np.flatnonzero(np.asarray(labels) >= 0)
-    if idx.size < 3:
-        raise ValueError(f"need at least 3 labelled nodes for a train/val/test split, got {idx.size}")
-    perm = rng.permutation(idx)
-    n_tr = int(round(fractions[0] * idx.size))
-    n_va = int(round(fractions[1] * idx.size))
-    return np.sort(perm[:n_tr]), np.sort(perm[n_tr:n_tr + n_va]), np.sort(perm[n_tr + n_va:])
 
 
 def load_graph_source(graph: str, *, labels: str | None = None, real_features: bool = True) -> tuple[Graph, str]:
