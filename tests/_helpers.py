@@ -8,16 +8,36 @@ in :mod:`oversmooth`.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 from hypothesis import strategies as st
 from scipy import stats
 
 from oversmooth.graphs import Graph
+
+# --------------------------------------------------------------------------- raw Planetoid files
+
+#: The one environment variable naming the folder of the raw ``ind.<name>.*`` Planetoid files.
+PLANETOID_RAW_ENV = "OVERSMOOTH_PLANETOID_RAW"
+
+
+def planetoid_raw_dir() -> Path:
+    """``$OVERSMOOTH_PLANETOID_RAW``, else ``../shared/data/planetoid`` beside the repository."""
+    env = os.environ.get(PLANETOID_RAW_ENV)
+    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data" / "planetoid"
+
+
+#: Skip marker for every test that reads the raw Planetoid files.
+needs_planetoid_raw = pytest.mark.skipif(
+    not (planetoid_raw_dir() / "ind.cora.graph").is_file(),
+    reason=f"raw Planetoid files not in {planetoid_raw_dir()} (set {PLANETOID_RAW_ENV})")
 
 # --------------------------------------------------------------------------- dense references
 

@@ -451,3 +451,94 @@ class TestBernoulliPositions:
         r, c = _decode_lower_triangle(ks)
         assert np.all((c >= 0) & (c < r))
         assert np.array_equal(r * (r - 1) // 2 + c, ks)
+
+
+# =========================================================================== Gaussian class features, feature files
+
+
+class TestGaussianClassFeatures:
+    def test_csbm_features_are_gaussian_class_features_of_its_labels(self):
+        """The CSBM sampler draws its features with gaussian_class_features from the second child stream."""
+        from oversmooth._utils import spawn_generators
+        from oversmooth.graphs import gaussian_class_features
+
+        cov = [[2.0, 0.3], [0.3, 0.5]]
+        for mu, sigma in (([-1.0, 1.0], 1.0), ([[-1, 0], [1, 0]], cov), ([[0, 1, 2], [1, 0, 0]], 0.4)):
+            g = sample_csbm(300, p=0.05, q=0.01, mu=mu, sigma=sigma, seed=4)
+            x = gaussian_class_features(g, mu, sigma, spawn_generators(4, 2)[1])
+            assert x.tobytes() == g.features.tobytes()
+
+    def test_definition_unlabelled_and_covariance(self):
+        from oversmooth.graphs import gaussian_class_features
+
+        labels = np.array([0, 1, -1, 1])
+        mu = np.array([[1.0, 2.0], [-3.0, 0.5]])
+        x = gaussian_class_features(labels, mu, 0.5, seed=1)
+        z = np.random.default_rng(1).standard_normal((4, 2))
+        expected = np.array([mu[0], mu[1], mu.mean(axis=0), mu[1]]) + 0.5 * z
+        np.testing.assert_allclose(x, expected, rtol=0, atol=1e-15)
+        cov = np.array([[1.0, 0.8], [0.8, 1.0]])
+        big = gaussian_class_features(np.zeros(40_000, dtype=int), [[0.0, 0.0]], cov, seed=0)
+        np.testing.assert_allclose(np.cov(big.T), cov, atol=0.03)
+        assert gaussian_class_features(Graph.from_edges([0], [1], labels=[0, 1]), [-1, 1], seed=0).shape == (2, 1)
+
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            (dict(labels=[0, 2], mu=[0.0, 1.0]), r"mu must have one row per class \(3 classes\)"),
+            (dict(labels=[0, 1], mu=[0.0, np.nan]), "mu must be finite"),
+            (dict(labels=[0, 1], mu=[0.0, 1.0], sigma=-1.0), "sigma must be >= 0"),
+            (dict(labels=[0, 1], mu=[[0.0, 1.0], [1, 0]], sigma=np.eye(3)), "sigma must be a scalar or a 2 x 2"),
+            (dict(labels=[0, 1], mu=[[0.0, 1.0], [1, 0]], sigma=[[1, 2], [2, 1]]), "positive semi-definite"),
+            (dict(labels=[0.5, 1], mu=[0.0, 1.0]), "labels must be integers"),
+        ],
+    )
+    def test_validation(self, kwargs, message):
+        from oversmooth.graphs import gaussian_class_features
+
+        with pytest.raises(ValueError, match=message):
+            gaussian_class_features(np.asarray(kwargs.pop("labels")), **kwargs)
+
+
+class TestReadFeatures:
+    def test_npy_npz_keys_sparse_and_1d(self, tmp_path):
+        from oversmooth.graphs import read_features
+
+        x = np.arange(12.0).reshape(4, 3)
+        np.save(tmp_path / "a.npy", x)
+        np.savez(tmp_path / "b.npz", x=x)
+        np.savez(tmp_path / "c.npz", features=x.astype(np.float32))
+        sp.save_npz(tmp_path / "d.npz", sp.csr_matrix(x))
+        np.save(tmp_path / "e.npy", np.arange(4))
+        for f in ("a.npy", "b.npz", "c.npz", "d.npz"):
+            np.testing.assert_array_equal(read_features(tmp_path / f, n_nodes=4), x)
+        assert read_features(tmp_path / "e.npy").shape == (4, 1)
+
+    @pytest.mark.parametrize(
+        "make, message",
+        [
+            (lambda p: np.savez(p / "f.npz", y=np.ones(4)), r"f\.npz: no key 'x' or 'features' \(found 'y'\)"),
+            (lambda p: np.savez(p / "f.npz", x=np.ones(4), features=np.ones(4)), r"f\.npz: has both 'x' and 'features'"),
+            (lambda p: np.savez(p / "f.npz", x=np.array([1, "a"], dtype=object)), r"f\.npz, key 'x': holds pickled"),
+            (lambda p: np.save(p / "f.npy", np.array([[1], "a"], dtype=object)), r"f\.npy: holds pickled objects"),
+            (lambda p: np.save(p / "f.npy", np.ones(3)), r"f\.npy: 3 rows of features for a graph of 4 nodes"),
+            (lambda p: np.save(p / "f.npy", np.array([1.0, np.inf, 0, 0])), r"f\.npy: features must be finite"),
+            (lambda p: np.save(p / "f.npy", np.ones((4, 2, 2))), r"f\.npy: features must be a 1-D or 2-D array"),
+            (lambda p: np.save(p / "f.npy", np.array(["a", "b", "c", "d"])), r"f\.npy: features must be numbers"),
+            (lambda p: (p / "f.csv").write_text("1,2"), r"f\.csv: features must be a \.npy or \.npz file"),
+            (lambda p: (p / "f.npz").write_text("junk"), r"f\.npz: cannot be read as a NumPy \.npz file"),
+        ],
+    )
+    def test_errors_name_the_file(self, tmp_path, make, message):
+        from oversmooth.graphs import read_features
+
+        make(tmp_path)
+        path = next(tmp_path.iterdir())
+        with pytest.raises(ValueError, match=message):
+            read_features(path, n_nodes=4)
+
+    def test_missing_file(self, tmp_path):
+        from oversmooth.graphs import read_features
+
+        with pytest.raises(FileNotFoundError, match="feature file not found"):
+            read_features(tmp_path / "nope.npy")

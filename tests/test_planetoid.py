@@ -1,7 +1,8 @@
 """Planetoid loading: counts, PyG semantics, shipped arrays, verified download, restricted unpickler.
 
-The raw files come from ``../shared/data/planetoid/`` beside the repository (PubMed there has
-no ``ind.pubmed.allx``); tests that need them skip cleanly when the folder is absent. The
+The raw files come from ``$OVERSMOOTH_PLANETOID_RAW`` (default ``../shared/data/planetoid/`` beside
+the repository; PubMed there has no ``ind.pubmed.allx``), through ``_helpers.planetoid_raw_dir``;
+tests that need them skip cleanly when the folder is absent. The
 download path is exercised for real against a loopback HTTP server in a thread.
 """
 
@@ -34,9 +35,10 @@ from oversmooth.graphs import (
 )
 from oversmooth.graphs._planetoid import PLANETOID_COUNTS, PLANETOID_FILES, PLANETOID_SHA256
 
-RAW = Path(os.environ.get("OVERSMOOTH_PLANETOID_RAW",
-                          Path(__file__).resolve().parents[1].parent / "shared" / "data" / "planetoid"))
-needs_raw = pytest.mark.skipif(not (RAW / "ind.cora.graph").is_file(), reason=f"raw Planetoid files not at {RAW}")
+from _helpers import needs_planetoid_raw, planetoid_raw_dir
+
+RAW = planetoid_raw_dir()
+needs_raw = needs_planetoid_raw
 
 
 def _edge_set(g: Graph) -> set[tuple[int, int]]:
@@ -216,8 +218,8 @@ def test_download_verifies_and_caches(tmp_path, serve):
     g = load_planetoid("cora", url=url, data_dir=cache, progress=False)
     assert (g.n_nodes, g.n_edges, g.n_classes, g.features.shape[1]) == (2708, 5278, 7, 1433)
     files = sorted(p.name for p in (cache / "planetoid").iterdir())
-    # x and y are subsets of allx and ally: never fetched
-    assert files == sorted(f"ind.cora.{f}" for f in ("tx", "allx", "ally", "ty", "graph", "test.index"))
+    # x is a subset of allx: never fetched; y (the first rows of ally) gives the public split's training nodes
+    assert files == sorted(f"ind.cora.{f}" for f in ("y", "tx", "allx", "ally", "ty", "graph", "test.index"))
     assert _leftovers(cache) == []
     # second time: from the cache, no server needed
     g2 = load_planetoid("cora", url="http://127.0.0.1:9/nowhere", data_dir=cache, progress=False)

@@ -1,4 +1,4 @@
-"""Graphs: the :class:`Graph` container and the CSBM sampler.
+"""Graphs: the :class:`Graph` container, the CSBM sampler, converters, features and splits.
 
 Examples
 --------
@@ -9,8 +9,9 @@ Examples
 """
 
 from ._csbm import bernoulli_positions, block_probability_matrix, sample_csbm, sample_sbm_adjacency
+from ._features import gaussian_class_features, read_features
 from ._graph import Graph
-from ._io import from_pyg, read_graph
+from ._io import from_networkx, from_pyg, read_graph
 from ._planetoid import (
     PLANETOID_NAMES,
     IntegrityError,
@@ -21,6 +22,7 @@ from ._planetoid import (
     planetoid_structure,
     restricted_load,
 )
+from ._splits import load_split, planetoid_public_split, random_split, resolve_split
 
 __all__ = [
     "Graph",
@@ -38,4 +40,11 @@ __all__ = [
     "IntegrityError",
     "read_graph",
     "from_pyg",
+    "from_networkx",
+    "gaussian_class_features",
+    "read_features",
+    "random_split",
+    "planetoid_public_split",
+    "load_split",
+    "resolve_split",
 ]

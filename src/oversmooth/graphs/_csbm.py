@@ -15,6 +15,7 @@ from .._utils import (
     check_probability,
     spawn_generators,
 )
+from ._features import covariance_factor, gaussian_class_features
 from ._graph import Graph, index_dtype_for
 
 __all__ = ["sample_csbm", "sample_sbm_adjacency", "bernoulli_positions", "block_probability_matrix"]
@@ -275,7 +276,8 @@ def sample_csbm(
     Nodes are split into K blocks (contiguous ids). Every unordered pair of nodes
     is an edge independently with probability ``p`` inside a block and ``q``
     across blocks (or ``probs[a, b]``); the graph is symmetric with no
-    multi-edges. Node ``i`` of block ``c`` gets features ``x_i ~ N(mu_c, Sigma)``.
+    multi-edges. Node ``i`` of block ``c`` gets features ``x_i ~ N(mu_c, Sigma)``
+    (drawn by :func:`~oversmooth.graphs.gaussian_class_features`).
     ``p < q`` (heterophily) is allowed.
 
     Parameters
@@ -336,14 +338,13 @@ def sample_csbm(
     if mu_arr.shape[0] != k:
         raise ValueError(f"mu must have one row per block ({k}), got shape {np.shape(mu)}")
     d = mu_arr.shape[1]
-    factor = _covariance_factor(sigma, d)
+    covariance_factor(sigma, d)  # validate sigma before any sampling
     rng_structure, rng_features = spawn_generators(seed, 2)
     adjacency = sample_sbm_adjacency(s, b, self_loops=self_loops, seed=rng_structure)
     labels = np.repeat(np.arange(k, dtype=np.int64), s)
     x = None
     if features:
-        noise = rng_features.standard_normal((int(s.sum()), d))
-        x = mu_arr[labels] + noise @ factor.T
+        x = gaussian_class_features(labels, mu_arr, sigma, rng_features)
     meta = {
         "model": "csbm",
         "sizes": s.tolist(),
@@ -357,21 +358,3 @@ def sample_csbm(
     }
     return Graph(adjacency, labels, x, name="csbm", source="oversmooth.graphs.sample_csbm", metadata=meta,
                  check_symmetric=False)  # symmetric by construction
-
-
-def _covariance_factor(sigma: Any, d: int) -> np.ndarray:
-    """A matrix F with F F^T = Sigma (scalar sigma means Sigma = sigma^2 I)."""
-    arr = check_finite_array(sigma, "sigma", ndim=(0, 2))
-    if arr.ndim == 0:
-        if arr < 0:
-            raise ValueError(f"sigma must be >= 0 (a standard deviation), got {float(arr)}")
-        return float(arr) * np.eye(d)
-    if arr.shape != (d, d):
-        raise ValueError(f"sigma must be a scalar or a {d} x {d} covariance matrix, got shape {arr.shape}")
-    if not np.allclose(arr, arr.T, atol=1e-12 * max(1.0, float(np.abs(arr).max()))):
-        raise ValueError("sigma (covariance) must be symmetric")
-    w, v = np.linalg.eigh(arr)
-    tol = 1e-10 * max(1.0, float(np.abs(w).max()))
-    if w.min() < -tol:
-        raise ValueError(f"sigma (covariance) must be positive semi-definite, got an eigenvalue {w.min():.3g}")
-    return v * np.sqrt(np.clip(w, 0.0, None))

@@ -75,8 +75,9 @@ __all__ = [
 
 PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
 PLANETOID_FILES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
-_FEATURE_FILES = ("tx", "allx")  # "x" and "y" are subsets of "allx" and "ally": not needed
-_STRUCTURE_FILES = ("ally", "ty", "graph", "test.index")
+_FEATURE_FILES = ("tx", "allx")  # "x" is a subset of "allx": not needed
+# "y" (the first rows of "ally") is read only for its length: the public split's training nodes
+_STRUCTURE_FILES = ("y", "ally", "ty", "graph", "test.index")
 
 #: The upstream repository's raw data folder (``<url>/ind.<name>.<suffix>``).
 DEFAULT_URL = "https://github.com/kimiyoung/planetoid/raw/master/data"
@@ -117,6 +118,14 @@ PLANETOID_SHA256: dict[str, str | None] = {
 }
 
 _CHUNK = 1 << 16
+_PUBLIC_VAL = 500  # validation nodes of the public split (PyG's read_planetoid_data)
+
+
+def _public_split(n_train: int, test_index: np.ndarray) -> dict[str, np.ndarray]:
+    """PyG's Planetoid(split="public"): train = range(len(y)), val = the next 500, test = test.index."""
+    return {"train": np.arange(n_train, dtype=np.int64),
+            "val": np.arange(n_train, n_train + _PUBLIC_VAL, dtype=np.int64),
+            "test": np.sort(np.asarray(test_index, dtype=np.int64))}
 
 
 class UnsafePickleError(pickle.UnpicklingError):
@@ -385,7 +394,9 @@ def load_planetoid(
     Graph
         Symmetric, no self-loops, no duplicate edges; ``labels`` in 0..K-1 with ``-1``
         for CiteSeer's 15 nodes missing from the raw feature/label files (zero features);
-        ``metadata`` has the split sizes and the files used.
+        ``metadata`` has the split sizes, the files used and ``public_split`` (PyG's
+        ``Planetoid(split="public")`` train / val / test node indices, see
+        :func:`~oversmooth.graphs.planetoid_public_split`).
 
     Raises
     ------
@@ -412,6 +423,11 @@ def load_planetoid(
         return f"ind.{key}.{s}"
 
     ally = _dense_labels(_read(paths["ally"], fname("ally")), fname("ally"))
+    y_train = _dense_labels(_read(paths["y"], fname("y")), fname("y"))
+    n_public_train = y_train.shape[0]
+    if n_public_train + _PUBLIC_VAL > ally.shape[0] or not np.array_equal(y_train, ally[:n_public_train]):
+        raise ValueError(f"{fname('y')}: expected the first rows of {fname('ally')} ({n_public_train} rows, "
+                         f"{ally.shape[0]} in {fname('ally')})")
     ty = _dense_labels(_read(paths["ty"], fname("ty")), fname("ty"))
     try:
         test_index = np.loadtxt(paths["test.index"], dtype=np.int64, ndmin=1)
@@ -450,7 +466,8 @@ def load_planetoid(
     g_raw = _read(paths["graph"], fname("graph"))
     src, dst = _edges_from_dict(g_raw, n, fname("graph"))
     meta = {"n_train_all": int(n_train_all), "n_test": int(test_index.size), "n_missing_test": int(n_test_ext - ty.shape[0]),
-            "files": {s: str(p) for s, p in paths.items()}, "unlabelled_nodes": int(np.sum(labels < 0))}
+            "files": {s: str(p) for s, p in paths.items()}, "unlabelled_nodes": int(np.sum(labels < 0)),
+            "public_split": _public_split(n_public_train, test_index)}
     g = Graph.from_edges(src, dst, n_nodes=n, labels=labels, features=x, name=key,
                          source=f"Planetoid raw files ({paths['graph'].parent})", metadata=meta)
     return g
@@ -462,7 +479,7 @@ def planetoid_structure(name: str) -> Graph:
 
     Built from the raw files by ``scripts/build_planetoid_arrays.py`` (see
     ``oversmooth/graphs/data/README.md``): identical to ``load_planetoid(name,
-    features=False)``. No features.
+    features=False)``, with the same ``metadata["public_split"]``. No features.
 
     Examples
     --------
@@ -476,6 +493,7 @@ def planetoid_structure(name: str) -> Graph:
     with ref.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
         n = int(z["n_nodes"])
         rows, cols, labels = z["rows"], z["cols"], z["labels"].astype(np.int64)
+        split = {k: np.sort(z[f"public_{k}"].astype(np.int64)) for k in ("train", "val", "test")}
     return Graph.from_edges(rows, cols, n_nodes=n, labels=labels, name=key,
                             source="Planetoid (Yang et al., ICML 2016), arrays shipped with oversmooth",
-                            metadata={"unlabelled_nodes": int(np.sum(labels < 0))})
+                            metadata={"unlabelled_nodes": int(np.sum(labels < 0)), "public_split": split})
