@@ -137,8 +137,11 @@ class TestGraphInvariants:
         nxg = g.to_networkx()
         assert nxg.number_of_nodes() == 120
         assert nxg.number_of_edges() == g.n_edges + g.n_self_loops
-        back = Graph.from_networkx(nxg)
-        assert (back.adjacency != g.adjacency).nnz == 0
+        back = Graph.from_networkx(nxg, keep_self_loops=True)
+        assert (back.adjacency != g.adjacency).nnz == 0 and not back.metadata["weighted"]
+        loopless = Graph.from_networkx(nxg)  # self-loops are removed by default, and counted
+        assert loopless.n_edges == g.n_edges and not loopless.has_self_loops
+        assert loopless.metadata["self_loops_removed"] == 120
         assert np.array_equal(back.labels, g.labels)
         # from_edges of the upper triangle gives the same graph
         u = sp.triu(g.adjacency).tocoo()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from oversmooth.graphs import from_pyg, read_graph
+from oversmooth.graphs import Graph, from_pyg, read_graph
 from oversmooth.graphs._io import clean_adjacency, from_networkx
 
 
@@ -94,7 +94,11 @@ def test_npz(tmp_path):
     sp.save_npz(tmp_path / "a.npz", sp.csr_matrix(a))
     g = read_graph(tmp_path / "a.npz", labels=[0, 1, 1])
     assert _edges(g) == [(0, 1), (1, 2)] and g.metadata["self_loops_removed"] == 1
-    assert set(g.adjacency.data) == {1.0} and g.labels.tolist() == [0, 1, 1]
+    # the values are edge weights: kept (weighted adjacency), never dropped silently
+    assert g.adjacency.toarray().tolist() == [[0, 2, 0], [2, 0, 1], [0, 1, 0]] and g.metadata["weighted"]
+    assert g.labels.tolist() == [0, 1, 1]
+    b = read_graph(tmp_path / "a.npz", weighted=False)  # explicitly unweighted: weight 2 = a repeated edge
+    assert set(b.adjacency.data) == {1.0} and b.metadata["weights_ignored"] and b.metadata["duplicate_edges"] == 1
     sp.save_npz(tmp_path / "d.npz", sp.csr_matrix(np.array([[0, 1], [0, 0]])))
     with pytest.raises(ValueError, match="directed"):
         read_graph(tmp_path / "d.npz")
@@ -113,7 +117,8 @@ def test_graphml_gml_with_label_attribute(tmp_path, fmt):
     h.add_edges_from([("a", "b"), ("b", "c")])
     path = tmp_path / f"g.{fmt}"
     (nx.write_graphml if fmt == "graphml" else nx.write_gml)(h, path)
-    g = read_graph(path, label_attr="cls")
+    with pytest.warns(UserWarning, match=r"'cls' is missing on 1 of 3 nodes"):
+        g = read_graph(path, label_attr="cls")
     assert g.n_nodes == 3 and g.n_edges == 2
     assert g.labels.tolist() == [0, 1, -1]
     d = nx.DiGraph([("a", "b")])
@@ -185,3 +190,156 @@ def test_labels_file_has_its_own_delimiter(tmp_path):
     g = read_graph(edges, labels=labels)
     assert g.labels.tolist() == [0, 0, 1, 1]
     assert g.n_edges == 3
+
+
+# --------------------------------------------------------------------------- one converter per kind
+def test_graph_from_networkx_string_labels_and_read_graph_agree():
+    h = nx.karate_club_graph()
+    g = Graph.from_networkx(h, label_attr="club")
+    r = read_graph(h, label_attr="club")
+    f = from_networkx(h, labels="club")
+    for other in (r, f):
+        assert (other.adjacency != g.adjacency).nnz == 0 and np.array_equal(other.labels, g.labels)
+    assert g.metadata["class_names"] == ["Mr. Hi", "Officer"]
+    assert g.labels.tolist() == [0 if h.nodes[v]["club"] == "Mr. Hi" else 1 for v in h.nodes]
+    # karate's edges carry a 'weight' attribute (interaction counts): kept, D^-1 A uses weighted degrees
+    assert g.metadata["weighted"]
+    i, j, d = next(iter(h.edges(data=True)))
+    assert g.adjacency[i, j] == d["weight"] == g.adjacency[j, i]
+    from oversmooth.operators import normalize_adjacency
+
+    P = normalize_adjacency(g)
+    deg = np.array([sum(dd["weight"] for *_, dd in h.edges(v, data=True)) for v in h.nodes])
+    np.testing.assert_allclose(P.toarray(), g.adjacency.toarray() / deg[:, None])
+    u = Graph.from_networkx(h, label_attr="club", weight=None)
+    assert set(u.adjacency.data) == {1.0} and u.metadata["weights_ignored"] and not u.metadata["weighted"]
+
+
+def test_networkx_label_attribute_missing_everywhere_or_somewhere():
+    h = nx.path_graph(3)
+    with pytest.raises(ValueError, match=r"node attribute 'club' \(label_attr\) is missing on every node"):
+        Graph.from_networkx(h, label_attr="club")
+    with pytest.raises(ValueError, match="'club'"):
+        read_graph(h, label_attr="club")
+    assert Graph.from_networkx(h).n_classes == 0  # the default 'label' is optional
+    h.nodes[0]["club"] = "a"
+    h.nodes[2]["club"] = "b"
+    with pytest.warns(UserWarning, match=r"'club' is missing on 1 of 3 nodes; they are unlabelled \(-1\)"):
+        g = Graph.from_networkx(h, label_attr="club")
+    assert g.labels.tolist() == [0, -1, 1] and g.metadata["unlabelled_nodes"] == 1
+    h.nodes[1]["label"] = 2.0  # integral floats are integers
+    h.nodes[0]["label"] = 0.0
+    h.nodes[2]["label"] = 1.0
+    assert Graph.from_networkx(h).labels.tolist() == [0, 2, 1]
+
+
+def test_networkx_features_and_weights_errors():
+    h = nx.Graph()
+    h.add_node("a", x=[1.0, 2.0])
+    h.add_node("b", x=[3.0, 4.0])
+    h.add_edge("a", "b", weight=0.5)
+    g = Graph.from_networkx(h, feature_attr="x")
+    assert g.features.tolist() == [[1.0, 2.0], [3.0, 4.0]] and g.adjacency[0, 1] == 0.5
+    h.add_node("c")
+    h.add_edge("b", "c")
+    with pytest.raises(ValueError, match=r"node attribute 'x' \(feature_attr\) is missing on 1 of 3 nodes, e.g. node 'c'"):
+        Graph.from_networkx(h, feature_attr="x")
+    h.nodes["c"]["x"] = [1.0]
+    with pytest.raises(ValueError, match="same length on every node"):
+        Graph.from_networkx(h, feature_attr="x")
+    h.nodes["c"]["x"] = [1.0, 0.0]
+    assert Graph.from_networkx(h, feature_attr="x").features.shape == (3, 2)
+    h.edges["b", "c"]["weight"] = -1.0
+    with pytest.raises(ValueError, match="edge weights must be >= 0"):
+        Graph.from_networkx(h)
+    h.edges["b", "c"]["weight"] = "heavy"
+    with pytest.raises(ValueError, match=r"edge attribute 'weight' \(weight\) must be numbers"):
+        Graph.from_networkx(h)
+    m = nx.MultiGraph()
+    m.add_edge(0, 1, weight=2.0)
+    m.add_edge(0, 1, weight=0.5)
+    assert Graph.from_networkx(m).adjacency[0, 1] == 2.5  # parallel weighted edges are summed
+
+
+def test_pyg_weights_features_masks_and_round_trip():
+    torch = pytest.importorskip("torch")
+    data_mod = pytest.importorskip("torch_geometric.data")
+    ei = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    d = data_mod.Data(edge_index=ei, edge_weight=torch.tensor([2.0, 2.0, 0.5, 0.5]), x=torch.arange(6.0).view(3, 2),
+                      y=torch.tensor([[1], [0], [1]]), num_nodes=3,
+                      train_mask=torch.tensor([True, False, False]), val_mask=torch.tensor([False, True, False]),
+                      test_mask=torch.tensor([False, False, True]))
+    g = Graph.from_pyg(d)
+    assert g.adjacency.toarray().tolist() == [[0, 2, 0], [2, 0, 0.5], [0, 0.5, 0]] and g.metadata["weighted"]
+    assert g.labels.tolist() == [1, 0, 1] and g.features.tolist() == [[0, 1], [2, 3], [4, 5]]
+    assert {k: v.tolist() for k, v in g.metadata["split"].items()} == {"train": [0], "val": [1], "test": [2]}
+    assert (read_graph(d).adjacency != g.adjacency).nnz == 0 and (from_pyg(d).adjacency != g.adjacency).nnz == 0
+    back = g.to_pyg(split=tuple(g.metadata["split"].values()))
+    assert back.edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]
+    assert back.edge_weight.tolist() == [2.0, 2.0, 0.5, 0.5] and back.y.tolist() == [1, 0, 1]
+    assert back.x.dtype == torch.float32 and back.train_mask.tolist() == [True, False, False]
+    again = Graph.from_pyg(back)
+    assert (again.adjacency != g.adjacency).nnz == 0 and np.array_equal(again.features, g.features)
+    unweighted = Graph.from_pyg(d, weight=None)
+    assert set(unweighted.adjacency.data) == {1.0} and unweighted.metadata["weights_ignored"]
+    assert "edge_weight" not in Graph.from_pyg(data_mod.Data(edge_index=ei, num_nodes=3)).to_pyg()
+    bad = data_mod.Data(edge_index=ei, edge_weight=torch.tensor([2.0, 1.0, 0.5, 0.5]), num_nodes=3)
+    with pytest.raises(ValueError, match=r"edge \(0, 1\) has weight 2 one way and 1 the other"):
+        Graph.from_pyg(bad)
+    attr = data_mod.Data(edge_index=ei, edge_attr=torch.ones(4, 3), num_nodes=3)
+    with pytest.warns(UserWarning, match=r"edge_attr \(shape \(4, 3\)\) is not read as edge weights"):
+        assert not Graph.from_pyg(attr).metadata["weighted"]
+    with pytest.raises(ValueError, match="multi-dimensional edge features are not edge weights"):
+        Graph.from_pyg(attr, weight="edge_attr")
+
+
+def test_to_pyg_public_split_of_planetoid():
+    pytest.importorskip("torch_geometric")
+    from oversmooth.graphs import planetoid_structure
+
+    d = planetoid_structure("cora").to_pyg(split="public")
+    assert (int(d.train_mask.sum()), int(d.val_mask.sum()), int(d.test_mask.sum())) == (140, 500, 1000)
+    assert d.edge_index.shape == (2, 2 * 5278) and "x" not in d
+
+
+def test_weighted_edge_list_and_npz_arrays(tmp_path):
+    p = tmp_path / "w.txt"
+    p.write_text("0 1 0.5\n1 2 2\n0 1 0.25\n")
+    g = read_graph(p)
+    assert g.adjacency.toarray().tolist() == [[0, 0.75, 0], [0.75, 0, 2], [0, 2, 0]] and g.metadata["weighted"]
+    assert g.metadata["duplicate_edges"] == 1
+    u = read_graph(p, weighted=False)
+    assert set(u.adjacency.data) == {1.0} and u.metadata["weights_ignored"]
+    q = tmp_path / "t.txt"
+    q.write_text("0 1 2020-01-01\n")
+    with pytest.raises(ValueError, match=r"t\.txt: has 3 columns but the third is not a number .* weighted=False"):
+        read_graph(q)
+    assert read_graph(q, weighted=False).n_edges == 1
+    # an .npz of arrays in PyG's names: edge_index (one direction is enough), x, y (strings encoded), edge_weight
+    z = tmp_path / "g.npz"
+    np.savez(z, edge_index=np.array([[0, 1], [1, 2]]), x=np.eye(4), y=np.array(["b", "a", "b", "a"]),
+             edge_weight=np.array([1.0, 3.0]))
+    h = read_graph(z)
+    assert h.n_nodes == 4 and h.features.shape == (4, 4) and h.labels.tolist() == [1, 0, 1, 0]
+    assert h.metadata["class_names"] == ["a", "b"] and h.adjacency[1, 2] == 3.0 == h.adjacency[2, 1]
+    assert h.metadata["features_source"].endswith("key 'x'")
+    np.savez(tmp_path / "rc.npz", rows=[0], cols=[1], n_nodes=3)
+    assert read_graph(tmp_path / "rc.npz").n_nodes == 3
+    np.savez(tmp_path / "bad.npz", edges=[[0, 1]])
+    with pytest.raises(ValueError, match=r"bad\.npz: not a scipy.sparse .npz file, and no graph arrays"):
+        read_graph(tmp_path / "bad.npz")
+    np.savez(tmp_path / "short.npz", edge_index=[[0], [1]], x=np.ones((3, 2)), num_nodes=2)
+    with pytest.raises(ValueError, match=r"short\.npz, key 'x': 3 rows of features for 2 nodes"):
+        read_graph(tmp_path / "short.npz")
+
+
+def test_read_graph_features_file(tmp_path):
+    e = tmp_path / "e.txt"
+    e.write_text("0 1\n1 2\n")
+    np.save(tmp_path / "x.npy", np.arange(6.0).reshape(3, 2))
+    g = read_graph(e, features=tmp_path / "x.npy")
+    assert g.features.tolist() == [[0, 1], [2, 3], [4, 5]] and g.metadata["features_source"].endswith("x.npy")
+    np.save(tmp_path / "y.npy", np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"y\.npy: 2 rows of features for a graph of 3 nodes"):
+        read_graph(e, features=tmp_path / "y.npy")
+    assert read_graph(e, features=np.ones(3)).features.shape == (3, 1)

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import check_finite_array, optional_import
+from ._convert import DEFAULT_LABEL_ATTR
 
 __all__ = ["Graph", "index_dtype_for"]
 
@@ -211,29 +212,98 @@ class Graph:
         return cls(a, labels, features, **meta)
 
     @classmethod
-    def from_networkx(cls, graph: Any, label_attr: str | None = "label", **meta: Any) -> "Graph":
-        """Build from a NetworkX graph (nodes relabelled 0..N-1 in iteration order).
+    def from_networkx(cls, graph: Any, label_attr: str | None = DEFAULT_LABEL_ATTR, *, labels: Any = None,
+                      feature_attr: str | None = None, weight: str | None = "weight", symmetrize: bool = False,
+                      keep_self_loops: bool = False, name: str | None = None) -> "Graph":
+        """Build from a NetworkX graph: the one NetworkX converter (``read_graph`` uses it too).
+
+        Nodes are numbered 0..N-1 in iteration order (``metadata['node_names']`` keeps them).
+
+        Parameters
+        ----------
+        graph : networkx.Graph or MultiGraph
+            A directed graph needs ``symmetrize=True``.
+        label_attr : str or None, default "label"
+            Node attribute holding the class. Non-integer values (strings) are encoded
+            0..K-1 in sorted order, names in ``metadata['class_names']``. A name given
+            explicitly must exist: missing on every node is a ``ValueError`` naming it;
+            missing on some nodes gives them ``-1`` (unlabelled), with a ``UserWarning`` and
+            ``metadata['unlabelled_nodes']``. The default ``"label"`` may be absent (an
+            unlabelled graph). ``None``: no labels.
+        labels : array of N labels in node order, optional
+            Instead of ``label_attr``.
+        feature_attr : str, optional
+            Node attribute holding features (a number or an equal-length vector per node).
+        weight : str or None, default "weight"
+            Edge attribute holding weights (an edge without it weighs 1). Weights other
+            than 1 give a weighted adjacency (``metadata['weighted']``; parallel edges of a
+            multigraph are summed); ``None`` reads every edge as weight 1.
+        symmetrize : bool, default False
+            Make a directed graph undirected (reverse edges added).
+        keep_self_loops : bool, default False
+            Self-loops are removed (counted in ``metadata['self_loops_removed']``) unless set.
+        name : str, optional
+            Defaults to ``graph.name`` or ``"networkx"``.
 
         Examples
         --------
-        >>> import networkx as nx  # doctest: +SKIP
+        >>> import networkx as nx
         >>> from oversmooth.graphs import Graph
-        >>> Graph.from_networkx(nx.path_graph(4)).n_edges  # doctest: +SKIP
-        3
+        >>> g = Graph.from_networkx(nx.karate_club_graph(), label_attr="club")
+        >>> g.n_nodes, g.n_edges, g.metadata["class_names"], g.metadata["weighted"]
+        (34, 78, ['Mr. Hi', 'Officer'], True)
         """
-        nx = optional_import("networkx", "test")
-        if graph.is_directed():
-            raise ValueError("graph is directed; convert it with graph.to_undirected() first")
-        nodes = list(graph.nodes())
-        a = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="csr")
-        labels = None
-        if label_attr is not None:
-            vals = [graph.nodes[v].get(label_attr, -1) for v in nodes]
-            if any(v != -1 for v in vals):
-                labels = np.asarray(vals, dtype=np.int64)
-        meta.setdefault("name", str(graph.name) if getattr(graph, "name", "") else "networkx")
-        meta.setdefault("source", "networkx")
-        return cls(sp.csr_array(a, dtype=np.float64), labels, None, **meta)
+        from ._convert import networkx_to_graph
+
+        return networkx_to_graph(graph, label_attr, labels=labels, feature_attr=feature_attr, weight=weight,
+                                 symmetrize=symmetrize, keep_self_loops=keep_self_loops, name=name)
+
+    @classmethod
+    def from_pyg(cls, data: Any, *, weight: str | None = "edge_weight", symmetrize: bool = False,
+                 keep_self_loops: bool = False, name: str = "pyg") -> "Graph":
+        """Build from a PyTorch Geometric ``Data``: the one PyG converter (``read_graph`` uses it too).
+
+        ``edge_index`` holds arcs: it must list both directions of every edge unless
+        ``symmetrize=True``. ``y`` becomes the labels (negative -> -1), ``x`` the features,
+        ``data.<weight>`` (default ``edge_weight``) the edge weights (weights other than 1
+        give a weighted adjacency, ``metadata['weighted']``; both directions must agree).
+        ``edge_attr`` is not read as weights (a ``UserWarning`` says so; pass
+        ``weight="edge_attr"`` for a 1-D one). ``train_mask`` / ``val_mask`` / ``test_mask``
+        are kept as node indices in ``metadata['split']``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch_geometric.data import Data
+        >>> from oversmooth.graphs import Graph
+        >>> d = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), edge_weight=torch.tensor([2.0, 2.0]), num_nodes=3)
+        >>> g = Graph.from_pyg(d)
+        >>> g.n_edges, g.adjacency.toarray()[0].tolist(), g.metadata["weighted"]
+        (1, [0.0, 2.0, 0.0], True)
+        """
+        from ._convert import pyg_to_graph
+
+        return pyg_to_graph(data, weight=weight, symmetrize=symmetrize, keep_self_loops=keep_self_loops, name=name)
+
+    def to_pyg(self, split: Any = None, seed: Any = None) -> Any:
+        """Return a PyTorch Geometric ``Data`` (needs the ``train`` extra: torch, torch_geometric).
+
+        ``edge_index`` lists both directions of every edge (int64), ``edge_weight`` (float32)
+        is set when the graph is weighted, ``x`` (float32) when it has features, ``y`` = the
+        labels (int64, ``-1`` = unlabelled), ``num_nodes``. With ``split`` ("public",
+        "random", a path or a triple; see :func:`~oversmooth.graphs.resolve_split`) it also
+        gets ``train_mask``, ``val_mask`` and ``test_mask``.
+
+        Examples
+        --------
+        >>> from oversmooth.graphs import planetoid_structure
+        >>> d = planetoid_structure("cora").to_pyg(split="public")
+        >>> d.num_nodes, d.edge_index.shape[1], int(d.train_mask.sum()), int(d.test_mask.sum())
+        (2708, 10556, 140, 1000)
+        """
+        from ._convert import graph_to_pyg
+
+        return graph_to_pyg(self, split, seed)
 
     def to_networkx(self) -> Any:
         """Return a :class:`networkx.Graph` with a ``label`` attribute per node."""

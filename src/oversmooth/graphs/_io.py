@@ -1,7 +1,9 @@
-"""User graphs: edge lists, ``.npz`` sparse matrices, GraphML/GML, NetworkX and PyG ``Data``.
+"""User graphs: edge lists, ``.npz`` files, GraphML/GML, NetworkX and PyG ``Data``.
 
-Every reader returns a :class:`~oversmooth.graphs.Graph` that is symmetric, binary (0/1),
-without self-loops, with what was cleaned recorded in ``graph.metadata``:
+Every reader returns a :class:`~oversmooth.graphs.Graph` that is symmetric, binary (0/1)
+unless the input carries edge weights (then weighted, ``metadata['weighted']``; see
+:mod:`oversmooth.graphs._convert`), without self-loops, with what was cleaned recorded in
+``graph.metadata``:
 ``duplicate_edges`` (repeated pairs merged), ``self_loops_removed`` and ``symmetrized``
 (directed pairs added to make the graph undirected). The analysis adds self-loops back
 itself (the paper's ``A_ii = 1``).
@@ -11,6 +13,11 @@ directed graph is an error. An *edge list* is read as undirected by default (eac
 one undirected edge, the usual convention); pass ``directed=True`` when its lines are
 arcs, and then it must list both directions of every edge unless ``symmetrize=True``.
 
+An ``.npz`` file is a ``scipy.sparse.save_npz`` matrix, or arrays in PyG's names:
+``edge_index`` (2 x E; or ``rows`` and ``cols``), optional ``num_nodes``, ``y`` (or
+``labels``), ``x`` (or ``features``) and ``edge_weight``; its edges are read as undirected.
+Features also come from a separate file (``features=``, :func:`~oversmooth.graphs.read_features`).
+
 Parsing is vectorised (:func:`numpy.loadtxt`'s C parser, :func:`numpy.unique` for
 string ids): a 10-million-edge file reads in seconds.
 """
@@ -18,6 +25,7 @@ string ids): a 10-million-edge file reads in seconds.
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import optional_import
+from ._convert import DEFAULT_LABEL_ATTR, clean_adjacency, encode_labels
+from ._convert import _finish as _finish_convert
+from ._features import FEATURE_KEYS, check_feature_matrix, read_features
 from ._graph import Graph, index_dtype_for
 
 __all__ = ["read_graph", "from_networkx", "from_pyg", "clean_adjacency"]
@@ -32,77 +43,10 @@ __all__ = ["read_graph", "from_networkx", "from_pyg", "clean_adjacency"]
 _FORMATS = ("edgelist", "npz", "graphml", "gml")
 
 
-def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph") -> tuple[sp.csr_array, dict[str, int]]:
-    """Binary, symmetric, loop-free CSR from any sparse adjacency, with a report of what changed.
-
-    Parameters
-    ----------
-    a : scipy sparse matrix, shape (N, N)
-        Entries != 0 are edges (weights and multiplicities are dropped).
-    symmetrize : bool
-        Add the reverse of every one-way pair; if ``False`` a non-symmetric pattern raises.
-    what : str
-        Name used in error messages.
-
-    Returns
-    -------
-    adjacency : csr_array
-    report : dict
-        ``duplicate_edges`` (stored entries > 1 or repeated pairs), ``self_loops_removed``
-        (nodes that had a self-loop),
-        ``symmetrized`` (one-way pairs completed).
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> from oversmooth.graphs._io import clean_adjacency
-    >>> a, rep = clean_adjacency(sp.csr_array([[1, 2], [1, 0]]))
-    >>> a.toarray().tolist(), rep
-    ([[0.0, 1.0], [1.0, 0.0]], {'duplicate_edges': 1, 'self_loops_removed': 1, 'symmetrized': 0})
-    >>> clean_adjacency(sp.csr_array([[0, 2], [2, 0]]))[1]["duplicate_edges"]  # one pair, listed twice
-    1
-    """
-    a = sp.coo_array(a)
-    if a.shape[0] != a.shape[1]:
-        raise ValueError(f"{what}: adjacency must be square, got shape {a.shape}")
-    n = a.shape[0]
-    keep = a.data != 0
-    r, c, w = a.row[keep], a.col[keep], a.data[keep]
-    loops = r == c
-    n_loops = int(np.unique(r[loops]).size)  # nodes that had a self-loop
-    r, c, w = r[~loops], c[~loops], w[~loops]
-    # duplicates: repeated (r, c) entries and integer weights > 1 (multigraph counts), counted once
-    # per undirected pair: sum over i < j of max(extra(i, j), extra(j, i))
-    mult = np.maximum(np.round(w), 1.0) if np.all(w == np.round(w)) else np.ones(w.size)
-    m = sp.csr_array((mult, (r, c)), shape=(n, n))
-    m.sum_duplicates()
-    extra = m.copy()
-    extra.data = extra.data - 1.0
-    extra.eliminate_zeros()
-    dup = int(sp.triu(extra.maximum(extra.T), k=1).sum()) if extra.nnz else 0
-    m.data[:] = 1.0
-    t = m.T.tocsr()
-    one_way = (m - t)
-    one_way.eliminate_zeros()
-    n_one_way = int(np.count_nonzero(one_way.data > 0))
-    if n_one_way:
-        if not symmetrize:
-            raise ValueError(f"{what} is directed: {n_one_way} pairs (i, j) have no (j, i); pass symmetrize=True "
-                             "(--symmetrize) to add the reverse edges")
-        m = sp.csr_array(m.maximum(t))
-    m.sort_indices()
-    idx = index_dtype_for(n, m.nnz)
-    m.indices = m.indices.astype(idx, copy=False)
-    m.indptr = m.indptr.astype(idx, copy=False)
-    # an undirected input listing both directions is not counted as duplicated
-    return m, {"duplicate_edges": dup, "self_loops_removed": n_loops, "symmetrized": n_one_way}
-
-
 def _finish(a: Any, labels: Any, features: Any, symmetrize: bool, name: str, source: str,
-            extra: dict[str, Any] | None = None) -> Graph:
-    adj, report = clean_adjacency(a, symmetrize=symmetrize, what=name)
-    meta = {**report, **(extra or {})}
-    return Graph(adj, labels, features, name=name, source=source, metadata=meta, check_symmetric=False)
+            extra: dict[str, Any] | None = None, weighted: bool = False) -> Graph:
+    return _finish_convert(a, labels, features, symmetrize=symmetrize, name=name, source=source, extra=extra,
+                           weighted=weighted)
 
 
 # --------------------------------------------------------------------------- edge lists
@@ -132,7 +76,7 @@ def _is_int(tok: str) -> bool:
 
 
 def _read_pairs(path: Path, *, delimiter: str | None, header: bool | None, comments: str,
-                what: str) -> tuple[np.ndarray, bool, str | None]:
+                what: str, info: dict[str, Any] | None = None) -> tuple[np.ndarray, bool, str | None]:
     """Two-column table -> (array (m, 2), ids_are_int, delimiter) without a Python loop per line."""
     first = _first_data_lines(path, comments)
     if not first:
@@ -155,6 +99,8 @@ def _read_pairs(path: Path, *, delimiter: str | None, header: bool | None, comme
                     skip = i + 1
                     break
     kw["skiprows"] = skip
+    if info is not None:  # what a caller needs to read more columns the same way
+        info.update(kw=dict(kw), ncols=len(toks))
     try:
         arr = np.loadtxt(path, dtype=np.int64, **kw)
         if arr.size and arr.min() < 0:
@@ -183,26 +129,24 @@ def _labels_from_file(path: Path, ids_int: bool, delimiter: str | None, comments
     return nodes, vals
 
 
-def _encode_labels(vals: np.ndarray, what: str) -> tuple[np.ndarray, list[str] | None]:
-    """Integer labels stay (>= -1); other values are mapped to 0..K-1 in sorted order."""
-    if np.issubdtype(vals.dtype, np.integer):
-        if vals.size and vals.min() < -1:
-            raise ValueError(f"{what}: labels must be >= -1 (-1 = unlabelled), got {vals.min()}")
-        return vals.astype(np.int64), None
-    s = vals.astype(str)
+def _edge_weights(path: Path, info: dict[str, Any], m: int) -> np.ndarray:
+    kw = dict(info["kw"], usecols=(2,), ndmin=1)
     try:
-        as_int = s.astype(np.int64)
-        return _encode_labels(as_int, what)
-    except ValueError:
-        pass
-    names, codes = np.unique(s, return_inverse=True)
-    return codes.astype(np.int64), names.tolist()
+        w = np.loadtxt(path, dtype=np.float64, **kw)
+    except ValueError as exc:
+        raise ValueError(f"edge list {path}: has {info['ncols']} columns but the third is not a number (edge weight): "
+                         f"{exc}; pass weighted=False to read the first two columns only") from None
+    if w.shape != (m,):
+        raise ValueError(f"edge list {path}: {w.size} weights in the third column for {m} edges")
+    return w
 
 
 def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool, delimiter: str | None,
-                    header: bool | None, comments: str, name: str, n_nodes: int | None) -> Graph:
+                    header: bool | None, comments: str, name: str, n_nodes: int | None, weighted: bool) -> Graph:
+    info: dict[str, Any] = {}
     pairs, ids_int, _ = _read_pairs(path, delimiter=delimiter, header=header, comments=comments,
-                                    what="edge list")
+                                    what="edge list", info=info)
+    w = _edge_weights(path, info, pairs.shape[0]) if weighted and info["ncols"] >= 3 else np.ones(pairs.shape[0])
     label_nodes = label_vals = None
     if isinstance(labels, (str, os.PathLike)):
         # the labels file gets its own delimiter detection unless the user gave one
@@ -229,7 +173,7 @@ def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool
     lab_arr = None
     class_names = None
     if label_nodes is not None:
-        codes, class_names = _encode_labels(label_vals, f"labels file {labels}")
+        codes, class_names = encode_labels(label_vals, f"labels file {labels}")
         lab_arr = np.full(n, -1, dtype=np.int64)
         lab_arr[lab_idx] = codes
     elif labels is not None:
@@ -238,17 +182,20 @@ def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool
     rows = rows.astype(idx, copy=False)
     cols = cols.astype(idx, copy=False)
     if directed:
-        a = sp.coo_array((np.ones(rows.size), (rows, cols)), shape=(n, n))
+        a = sp.coo_array((w, (rows, cols)), shape=(n, n))
     else:
         off = rows != cols
-        a = sp.coo_array((np.ones(rows.size + int(off.sum())),
+        a = sp.coo_array((np.concatenate([w, w[off]]),
                           (np.concatenate([rows, cols[off]]), np.concatenate([cols, rows[off]]))), shape=(n, n))
     extra: dict[str, Any] = {"n_lines": int(pairs.shape[0])}
     if node_names is not None:
         extra["node_names"] = node_names
     if class_names is not None:
         extra["class_names"] = class_names
-    g = _finish(a, lab_arr, None, symmetrize or not directed, name, f"edge list {path}", extra)
+    if info["ncols"] >= 3 and not weighted:
+        extra["weights_ignored"] = True
+    g = _finish(a, lab_arr, None, symmetrize or not directed, name, f"edge list {path}", extra,
+                weighted=bool(np.any(w != 1.0)))
     if not directed:
         # each line was added in both directions: a line repeated (in either orientation) is a duplicate
         loop_lines = int(np.count_nonzero(rows == cols))
@@ -258,87 +205,134 @@ def _read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool
 
 
 # --------------------------------------------------------------------------- python objects
-def from_networkx(graph: Any, *, labels: Any = "label", symmetrize: bool = False, name: str | None = None) -> Graph:
-    """A NetworkX graph -> :class:`Graph` (nodes in iteration order; ``metadata['node_names']``).
+def from_networkx(graph: Any, *, labels: Any = DEFAULT_LABEL_ATTR, symmetrize: bool = False, name: str | None = None,
+                  feature_attr: str | None = None, weight: str | None = "weight") -> Graph:
+    """A NetworkX graph -> :class:`Graph`: :meth:`Graph.from_networkx` (one converter).
 
-    ``labels`` is a node attribute name (missing -> -1) or an array. A directed graph
-    needs ``symmetrize=True``. Multi-edges count as duplicates, self-loops are dropped.
+    ``labels`` is a node attribute name (its ``label_attr``) or an array of N labels.
 
     Examples
     --------
     >>> import networkx as nx
-    >>> from oversmooth.graphs._io import from_networkx
+    >>> from oversmooth.graphs import from_networkx
     >>> g = from_networkx(nx.path_graph(4))
     >>> g.n_nodes, g.n_edges
     (4, 3)
     """
-    nx = optional_import("networkx", "test")
-    nodes = list(graph.nodes())
-    a = nx.to_scipy_sparse_array(graph, nodelist=nodes, weight=None, format="coo")
-    lab = None
-    class_names = None
-    if isinstance(labels, str):
-        vals = [graph.nodes[v].get(labels, None) for v in nodes]
-        if any(v is not None for v in vals):
-            present = np.array([v is not None for v in vals])
-            raw = np.array([v for v in vals if v is not None])
-            codes, class_names = _encode_labels(raw, f"node attribute {labels!r}")
-            lab = np.full(len(nodes), -1, dtype=np.int64)
-            lab[present] = codes
-    elif labels is not None:
-        lab = np.asarray(labels)
-    nm = name or (str(graph.name) if getattr(graph, "name", "") else "networkx")
-    extra: dict[str, Any] = {"node_names": nodes}
-    if class_names is not None:
-        extra["class_names"] = class_names
-    if graph.is_directed() and not symmetrize:
-        raise ValueError(f"{nm} is a directed NetworkX graph; pass symmetrize=True (or graph.to_undirected())")
-    return _finish(a, lab, None, symmetrize, nm, "networkx", extra)
+    if labels is None or isinstance(labels, str):
+        return Graph.from_networkx(graph, labels, feature_attr=feature_attr, weight=weight, symmetrize=symmetrize,
+                                   name=name)
+    return Graph.from_networkx(graph, None, labels=labels, feature_attr=feature_attr, weight=weight,
+                               symmetrize=symmetrize, name=name)
 
 
-def from_pyg(data: Any, *, symmetrize: bool = False, name: str = "pyg") -> Graph:
-    """A PyTorch Geometric ``Data`` -> :class:`Graph` (``edge_index``, ``y``, ``x``, ``num_nodes``).
-
-    ``edge_index`` holds arcs: it must list both directions of every edge unless
-    ``symmetrize=True``. ``y`` becomes the labels (negative -> -1), ``x`` the features.
+def from_pyg(data: Any, *, symmetrize: bool = False, name: str = "pyg", weight: str | None = "edge_weight") -> Graph:
+    """A PyTorch Geometric ``Data`` -> :class:`Graph`: :meth:`Graph.from_pyg` (one converter).
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
-    >>> from torch_geometric.data import Data  # doctest: +SKIP
-    >>> from oversmooth.graphs import from_pyg  # doctest: +SKIP
-    >>> d = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=3)  # doctest: +SKIP
-    >>> from_pyg(d).n_edges  # doctest: +SKIP
+    >>> import torch
+    >>> from torch_geometric.data import Data
+    >>> from oversmooth.graphs import from_pyg
+    >>> d = Data(edge_index=torch.tensor([[0, 1], [1, 0]]), num_nodes=3)
+    >>> from_pyg(d).n_edges
     1
     """
+    return Graph.from_pyg(data, weight=weight, symmetrize=symmetrize, name=name)
 
-    def to_np(t: Any) -> np.ndarray:
-        if hasattr(t, "detach"):
-            t = t.detach().cpu().numpy()
-        return np.asarray(t)
 
-    ei = getattr(data, "edge_index", None)
-    if ei is None:
-        raise ValueError("data has no edge_index")
-    ei = to_np(ei)
-    if ei.ndim != 2 or ei.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, E), got {ei.shape}")
-    n = getattr(data, "num_nodes", None)
-    n = int(n) if n is not None else (int(ei.max()) + 1 if ei.size else 0)
-    if ei.size and (ei.min() < 0 or ei.max() >= n):
-        raise ValueError(f"edge_index must hold node ids in 0..{n - 1} (num_nodes={n}), got ids "
-                         f"{int(ei.min())}..{int(ei.max())}")
-    y = getattr(data, "y", None)
-    lab = None
-    if y is not None:
-        y = to_np(y)
+# --------------------------------------------------------------------------- .npz graphs
+_NPZ_GRAPH_KEYS = "'edge_index' (2 x E) or 'rows' and 'cols', with optional 'num_nodes', 'y' or 'labels', " \
+    "'x' or 'features', 'edge_weight'"
+
+
+def _npz_array(z: Any, key: str, p: Path) -> np.ndarray:
+    try:
+        return z[key]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ValueError(f"{p}: key {key!r} holds pickled objects, which are refused (allow_pickle=False)") from None
+        raise ValueError(f"{p}: key {key!r} cannot be read ({exc})") from None
+
+
+def _one_of(z: Any, keys: tuple[str, ...], p: Path) -> tuple[str | None, np.ndarray | None]:
+    found = [k for k in keys if k in z.files]
+    if len(found) > 1:
+        raise ValueError(f"{p}: has both {found[0]!r} and {found[1]!r}; keep one")
+    return (found[0], _npz_array(z, found[0], p)) if found else (None, None)
+
+
+def _read_npz(p: Path, labels: Any, *, symmetrize: bool, weighted: bool, name: str,
+              n_nodes: int | None) -> Graph:
+    """A scipy.sparse ``save_npz`` matrix, or arrays: edge_index / rows+cols, num_nodes, y, x, edge_weight."""
+    try:
+        z = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{p}: not a scipy.sparse .npz file nor an .npz of graph arrays ({exc})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{p}: not a scipy.sparse .npz file nor an .npz of graph arrays (a single array)")
+    with z:
+        if {"format", "shape", "data"} <= set(z.files):  # scipy.sparse.save_npz
+            try:
+                a = sp.load_npz(p)
+            except (ValueError, OSError, KeyError) as exc:
+                raise ValueError(f"{p}: not a scipy.sparse .npz file ({exc})") from None
+            values = np.asarray(sp.coo_array(a).data)
+            has_w = bool(values.size and np.any(values[values != 0] != 1.0))
+            extra = {"weights_ignored": True} if has_w and not weighted else {}
+            return _finish(a, labels, None, symmetrize, name, f"npz {p}", extra, weighted=weighted and has_w)
+        _, ei = _one_of(z, ("edge_index",), p)
+        if ei is None:
+            if not {"rows", "cols"} <= set(z.files):
+                raise ValueError(f"{p}: not a scipy.sparse .npz file, and no graph arrays: an .npz graph holds "
+                                 f"{_NPZ_GRAPH_KEYS} (found {', '.join(map(repr, z.files)) or 'none'})")
+            ei = np.vstack([np.ravel(_npz_array(z, "rows", p)), np.ravel(_npz_array(z, "cols", p))])
+        if ei.ndim != 2 or ei.shape[0] != 2 or (ei.size and not np.issubdtype(ei.dtype, np.integer)):
+            raise ValueError(f"{p}: 'edge_index' must be an integer array of shape (2, E), got {ei.dtype} {ei.shape}")
+        _, n_arr = _one_of(z, ("num_nodes", "n_nodes"), p)
+        _, y = _one_of(z, ("y", "labels"), p)
+        xkey, x = _one_of(z, FEATURE_KEYS, p)
+        w = _npz_array(z, "edge_weight", p) if "edge_weight" in z.files else None
+    n = int(ei.max()) + 1 if ei.size else 0
+    for k, v in (("num_nodes", None if n_arr is None else int(n_arr)), ("n_nodes", n_nodes)):
+        if v is not None:
+            if v < n:
+                raise ValueError(f"{p}: {k}={v} but the edges use node id {n - 1}")
+            n = v
+    if y is not None and labels is None:
         if y.ndim != 1:
-            raise ValueError(f"data.y must be one label per node (shape (N,)), got {y.shape}")
-        lab = np.where(y < 0, -1, y).astype(np.int64)
-    x = getattr(data, "x", None)
-    x = None if x is None else to_np(x).astype(np.float64)
-    a = sp.coo_array((np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))), shape=(n, n))
-    return _finish(a, lab, x, symmetrize, name, "torch_geometric Data")
+            raise ValueError(f"{p}: labels ('y' / 'labels') must be 1-D (one per node), got shape {y.shape}")
+        n = max(n, y.shape[0]) if n_arr is None and n_nodes is None else n
+        labels_arr, class_names = encode_labels(np.where(y < 0, -1, y) if np.issubdtype(y.dtype, np.number) else y,
+                                                f"{p}: labels")
+        if labels_arr.shape[0] != n:
+            raise ValueError(f"{p}: {labels_arr.shape[0]} labels for {n} nodes")
+    else:
+        labels_arr, class_names = labels, None
+    feats = None
+    if x is not None:
+        feats = check_feature_matrix(x, None, f"{p}, key {xkey!r}")
+        if n_arr is None and n_nodes is None and y is None:
+            n = max(n, feats.shape[0])
+        if feats.shape[0] != n:
+            raise ValueError(f"{p}, key {xkey!r}: {feats.shape[0]} rows of features for {n} nodes")
+    if ei.size and ei.min() < 0:
+        raise ValueError(f"{p}: 'edge_index' holds a negative node id {int(ei.min())}")
+    wv = np.ones(ei.shape[1])
+    if w is not None:
+        wv = np.asarray(w, dtype=np.float64).ravel()
+        if wv.shape != (ei.shape[1],):
+            raise ValueError(f"{p}: 'edge_weight' must hold one weight per edge ({ei.shape[1]}), got shape {w.shape}")
+    has_w = bool(np.any(wv != 1.0))
+    extra: dict[str, Any] = {"weights_ignored": True} if has_w and not weighted else {}
+    if class_names is not None:
+        extra["class_names"] = class_names
+    if feats is not None:
+        extra["features_source"] = f"{p}, key {xkey!r}"
+    a = sp.coo_array((wv if weighted else np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))),
+                     shape=(n, n))
+    # one-directional edge lists are read as undirected (the union of both directions), reported as symmetrized
+    return _finish(a, labels_arr, feats, True, name, f"npz {p}", extra, weighted=weighted and has_w)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -353,29 +347,34 @@ def read_graph(
     header: bool | None = None,
     comments: str = "#",
     n_nodes: int | None = None,
-    label_attr: str = "label",
+    label_attr: str | None = DEFAULT_LABEL_ATTR,
     name: str | None = None,
+    features: Any = None,
+    feature_attr: str | None = None,
+    weighted: bool = True,
 ) -> Graph:
-    """Read a user graph: edge list, ``.npz`` sparse matrix, GraphML or GML; or convert an object.
+    """Read a user graph: edge list, ``.npz``, GraphML or GML; or convert a NetworkX / PyG object.
 
     Parameters
     ----------
     path : path, networkx.Graph or torch_geometric.data.Data
-        A file, or an in-memory graph (passed to :func:`from_networkx` / :func:`from_pyg`).
+        A file, or an in-memory graph (converted by :meth:`Graph.from_networkx` /
+        :meth:`Graph.from_pyg`, the one converter of each kind).
     labels : path or array, optional
         Edge lists: a file of ``node label`` lines (same id space and delimiter
         detection as the edge list; nodes without a line get ``-1``; non-integer
         labels are mapped to 0..K-1 in sorted order, names kept in
         ``metadata['class_names']``), or an array of N labels in node order (integer
         ids, or the sorted string ids of ``metadata['node_names']``). Other formats: an array,
-        or labels come from the file (GraphML/GML attribute ``label_attr``).
+        or labels come from the file (GraphML/GML attribute ``label_attr``, ``.npz`` key
+        ``y`` / ``labels``).
     format : {"edgelist", "npz", "graphml", "gml"}, optional
         Default from the suffix (``.npz``, ``.graphml``, ``.gml``, anything else an edge list).
     directed : bool, default False
         Edge lists only: lines are arcs (see the module docs).
     symmetrize : bool, default False
         Make a directed input undirected by adding reverse edges; otherwise directed
-        input raises ``ValueError``.
+        input raises ``ValueError``. (An ``.npz`` of arrays is always read as undirected.)
     delimiter : str, optional
         Default: ``,`` if the first data line has a comma, else whitespace.
     header : bool, optional
@@ -386,16 +385,29 @@ def read_graph(
     n_nodes : int, optional
         Integer ids: number of nodes (isolated nodes beyond the largest id).
     label_attr : str
-        Node attribute holding labels in GraphML/GML/NetworkX input. (GML reserves
-        ``label`` for node names: store classes under another attribute there.)
+        Node attribute holding labels in GraphML/GML/NetworkX input (default ``"label"``,
+        optional; a name given explicitly must exist). (GML reserves ``label`` for node
+        names: store classes under another attribute there.)
     name : str, optional
         Defaults to the file's stem.
+    features : path or array, optional
+        Node features: an ``.npy`` / ``.npz`` file (:func:`~oversmooth.graphs.read_features`)
+        or an (N, d) array, rows in node order. Otherwise features come from the input
+        when it has them (PyG ``x``, an ``.npz`` key ``x`` / ``features``, the NetworkX
+        node attribute ``feature_attr``). ``metadata['features_source']`` says which.
+    feature_attr : str, optional
+        NetworkX / GraphML / GML node attribute holding features.
+    weighted : bool, default True
+        Keep edge weights where the input has them (a third edge-list column, the values
+        of a sparse matrix, an ``.npz`` ``edge_weight``, the NetworkX edge attribute
+        ``weight``, PyG ``edge_weight``): a weighted adjacency, ``metadata['weighted']``.
+        ``False`` reads every edge as weight 1 (``metadata['weights_ignored']``).
 
     Returns
     -------
     Graph
-        Symmetric, 0/1, no self-loops; ``metadata`` reports ``duplicate_edges``,
-        ``self_loops_removed`` and ``symmetrized``. Non-negative integer ids are node
+        Symmetric, no self-loops, 0/1 unless weighted; ``metadata`` reports ``duplicate_edges``,
+        ``self_loops_removed``, ``symmetrized`` and ``weighted``. Non-negative integer ids are node
         indices; any other ids (strings, or integers when one of them is negative) are
         names, mapped to 0..N-1 in text-sorted order (``"10"`` before ``"2"``;
         ``metadata['node_names']`` keeps them).
@@ -411,13 +423,32 @@ def read_graph(
     >>> g.n_nodes, g.n_edges, g.metadata["duplicate_edges"], g.metadata["self_loops_removed"]
     (3, 2, 1, 1)
     """
+    g = _read_any(path, labels, format=format, directed=directed, symmetrize=symmetrize, delimiter=delimiter,
+                  header=header, comments=comments, n_nodes=n_nodes, label_attr=label_attr, name=name,
+                  feature_attr=feature_attr, weighted=weighted)
+    if features is not None:
+        if isinstance(features, (str, os.PathLike)):
+            x = read_features(features, g.n_nodes)
+            src = str(features)
+        else:
+            x = check_feature_matrix(features, g.n_nodes, "features")
+            src = "array passed to read_graph"
+        g = Graph(g.adjacency, g.labels, x, name=g.name, source=g.source,
+                  metadata={**g.metadata, "features_source": src}, check_symmetric=False)
+    return g
+
+
+def _read_any(path: Any, labels: Any, *, format: str | None, directed: bool, symmetrize: bool,
+              delimiter: str | None, header: bool | None, comments: str, n_nodes: int | None, label_attr: Any,
+              name: str | None, feature_attr: str | None, weighted: bool) -> Graph:
     if not isinstance(path, (str, os.PathLike)):
         mod = type(path).__module__
         if mod.startswith("networkx"):
             return from_networkx(path, labels=label_attr if labels is None else labels, symmetrize=symmetrize,
-                                 name=name)
+                                 name=name, feature_attr=feature_attr, weight="weight" if weighted else None)
         if hasattr(path, "edge_index"):
-            return from_pyg(path, symmetrize=symmetrize, name=name or "pyg")
+            return Graph.from_pyg(path, symmetrize=symmetrize, name=name or "pyg",
+                                  weight="edge_weight" if weighted else None)
         raise TypeError(f"path must be a file path, a networkx graph or a torch_geometric Data, got {type(path).__name__}")
     p = Path(path)
     if not p.is_file():
@@ -431,21 +462,18 @@ def read_graph(
     nm = name or p.stem
     if fmt == "edgelist":
         return _read_edge_list(p, labels, directed=directed, symmetrize=symmetrize, delimiter=delimiter,
-                               header=header, comments=comments, name=nm, n_nodes=n_nodes)
+                               header=header, comments=comments, name=nm, n_nodes=n_nodes, weighted=weighted)
     if isinstance(labels, (str, os.PathLike)):
         raise ValueError("a labels file goes with an edge list; for .npz/.graphml/.gml pass an array of labels")
     if fmt == "npz":
-        try:
-            a = sp.load_npz(p)
-        except (ValueError, OSError, KeyError) as exc:
-            raise ValueError(f"{p}: not a scipy.sparse .npz file ({exc})") from None
-        return _finish(a, labels, None, symmetrize, nm, f"npz {p}")
+        return _read_npz(p, labels, symmetrize=symmetrize, weighted=weighted, name=nm, n_nodes=n_nodes)
     nx = optional_import("networkx", "test")
     reader = nx.read_graphml if fmt == "graphml" else nx.read_gml
     try:
         g = reader(p)
     except Exception as exc:  # networkx raises many parser error types
         raise ValueError(f"{p}: cannot read as {fmt} ({type(exc).__name__}: {exc})") from None
-    out = from_networkx(g, labels=label_attr if labels is None else labels, symmetrize=symmetrize, name=nm)
+    out = from_networkx(g, labels=label_attr if labels is None else labels, symmetrize=symmetrize, name=nm,
+                        feature_attr=feature_attr, weight="weight" if weighted else None)
     out.source = f"{fmt} {p}"
     return out
