@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import ndtr
@@ -61,20 +62,79 @@ def test_catalan_numbers():
 # =========================================================================== mixing
 
 
-def test_lambda_eff_science_values():
-    assert theory.lambda_eff(0.5, 16.2) == pytest.approx(0.623, abs=5e-4)  # SCIENCE.md: N=2000, d=16.2
-    assert theory.lambda_eff(1 / 3, 13.4) == pytest.approx(0.557, abs=5e-4)  # SCIENCE.md: N=4000, d=13.4
-    assert theory.lambda_eff(0.5, 16.2) == pytest.approx(0.5 + 1 / (16.2 * 0.5), rel=1e-14)
+def test_nu_closed_forms_and_science_values():
+    # nu = [(c - 1) lam + 1/lam + s] / (c + s) and its second form lam + (1-lam)(1+lam+s lam)/(lam (c+s))
+    for lam in (0.35, -0.35, 0.5, -0.5, 0.8, -0.8):
+        for c in (10.0, 20.0):
+            for s in (0, 1):
+                second = lam + (1 - lam) * (1 + lam + s * lam) / (lam * (c + s))
+                assert theory.nu(lam, c, self_loops=bool(s)) == pytest.approx(second, rel=1e-12)
+    # SCIENCE.md: lambda = -0.5 with self-loops has nu = -0.5 exactly, for every c
+    assert theory.nu(-0.5, 15.2) == pytest.approx(-0.5, abs=1e-15)
+    assert theory.nu(-0.5, 7.0) == pytest.approx(-0.5, abs=1e-15)
+    # the old lambda + 1/(d lambda) (d = c + 1) agrees only at lambda = 1/2 with self-loops
+    assert theory.nu(0.5, 15.2) == pytest.approx(0.5 + 1 / (16.2 * 0.5), rel=1e-14)
+    assert abs(theory.nu(1 / 3, 12.4) - (1 / 3 + 1 / (13.4 / 3))) > 0.02
+    # lambda_eff is nu written with d = c + s
+    assert theory.lambda_eff(0.5, 16.2) == theory.nu(0.5, 15.2)
+    assert theory.lambda_eff(-0.8, 10.0, self_loops=False) == theory.nu(-0.8, 10.0, self_loops=False)
+    assert theory.lambda_eff(1 / 3, 13.4) == pytest.approx((11.4 / 3 + 3 + 1) / 13.4, rel=1e-14)
 
 
-def test_lambda_eff_threshold_sign_and_cap():
-    assert math.isnan(theory.lambda_eff(0.2, 16.0))  # d lambda^2 = 0.64 < 1
-    assert math.isnan(theory.lambda_eff(0.5, 4.0))  # exactly at the threshold d lambda^2 = 1
-    assert math.isnan(theory.lambda_eff(0.0, 100.0))
-    assert not math.isnan(theory.lambda_eff(0.5, 4.01))
-    assert theory.lambda_eff(-0.5, 16.2) == pytest.approx(-theory.lambda_eff(0.5, 16.2), rel=1e-15)
-    assert theory.lambda_eff(0.9, 1.3) == 1.0  # 0.9 + 1/1.17 > 1: capped at the spectral radius
-    assert theory.lambda_eff(-0.9, 1.3) == -1.0
+def test_nu_threshold_and_validation():
+    assert math.isnan(theory.nu(0.2, 16.0))  # c lambda^2 = 0.64 < 1
+    assert math.isnan(theory.nu(0.5, 4.0))  # exactly at the threshold c lambda^2 = 1
+    assert math.isnan(theory.nu(-0.5, 4.0))
+    assert math.isnan(theory.nu(0.0, 100.0))
+    assert not math.isnan(theory.nu(0.5, 4.01))
+    assert math.isnan(theory.lambda_eff(0.5, 5.0))  # d = 5 with self-loops: c = 4, at the threshold
+    assert theory.nu(1.0, 3.0) == pytest.approx(1.0, abs=1e-15)  # lambda = 1: no mixing at all
+    with pytest.raises(ValueError, match="c must be a finite number > 0"):
+        theory.nu(0.5, 0.0)
+    with pytest.raises(ValueError, match="d must exceed 1"):
+        theory.lambda_eff(0.5, 1.0)
+
+
+def _outlier(n: int, c: float, lam: float, self_loops: bool, seed: int) -> tuple[float, float, float, float]:
+    """The outlier eigenvalue of D^-1 (A + sI) of one sampled CSBM, by dense eigendecomposition.
+
+    D^-1 A' is similar to S = D^-1/2 A' D^-1/2 (same eigenvalues; eigenvectors u = D^-1/2 v), so a
+    symmetric dense solver (LAPACK syevr, the 4 smallest and the 4 largest eigenpairs) gives the
+    candidates. The outlier is the candidate eigenvector of D^-1 A' most correlated with the class
+    vector. Returns (its eigenvalue, the second largest eigenvalue for lambda > 0 or the most
+    negative one for lambda < 0, its correlation, the largest correlation of any other candidate).
+    """
+    p, q = c / n * (1 + lam), c / n * (1 - lam)
+    for k in range(10):  # without self-loops, redraw a graph with an isolated node (rare at c >= 10)
+        g = sample_csbm(n, p, q, self_loops=self_loops, features=False, seed=seed + 1000 * k)
+        A = g.adjacency.toarray()
+        deg = A.sum(axis=1)
+        if np.all(deg > 0):
+            break
+    r = 1.0 / np.sqrt(deg)
+    S = r[:, None] * A * r[None, :]
+    lo_w, lo_v = scipy.linalg.eigh(S, subset_by_index=[0, 3], driver="evr")
+    hi_w, hi_v = scipy.linalg.eigh(S, subset_by_index=[n - 4, n - 1], driver="evr")
+    w, V = np.concatenate([lo_w, hi_w]), np.hstack([lo_v, hi_v])
+    U = r[:, None] * V  # eigenvectors of D^-1 A'
+    y = np.where(g.labels == 0, -1.0, 1.0)
+    corr = np.abs(y @ U) / (np.linalg.norm(U, axis=0) * np.sqrt(n))
+    order = np.argsort(-corr)
+    return float(w[order[0]]), float(hi_w[-2] if lam > 0 else lo_w[0]), float(corr[order[0]]), float(corr[order[1]])
+
+
+@pytest.mark.slow  # 8 dense N = 2000 eigendecompositions: ~1 s each alone, 5 s on the shared 2 cores
+@pytest.mark.parametrize("c, lam", [(10.0, 0.5), (10.0, -0.5), (20.0, 0.8), (20.0, -0.8)])
+@pytest.mark.parametrize("self_loops", [True, False])
+def test_nu_matches_dense_outlier_eigenvalue(c, lam, self_loops):
+    assert c * lam**2 > 2  # well above the detectability threshold
+    outlier, extreme, corr, runner_up = _outlier(2000, c, lam, self_loops, seed=int(100 * c + 10 * lam) % 97)
+    assert outlier == extreme  # the class direction is the second largest (lambda > 0) / most negative
+    assert corr > 0.5 and runner_up < 0.3  # one eigenvector carries the classes
+    assert abs(outlier - theory.nu(lam, c, self_loops)) < 0.02, (outlier, theory.nu(lam, c, self_loops))
+    # the old formula lambda + 1/(d lambda) misses these by more, except at lambda = 1/2 with self-loops
+    if not (lam == 0.5 and self_loops):
+        assert abs(outlier - (lam + 1 / ((c + 1) * lam))) > 0.02
 
 
 def test_gap_curves():
@@ -82,8 +142,11 @@ def test_gap_curves():
     assert np.allclose(theory.gap(n, 0.5, 2.0), 2.0 * 0.5**n, rtol=1e-15)
     assert theory.gap(3, 0.5, 2.0) == pytest.approx(0.25) and isinstance(theory.gap(3, 0.5, 2.0), float)
     assert np.allclose(theory.gap(n, -0.5, 2.0), 2.0 * (-0.5) ** n)  # alternating under heterophily
-    le = theory.lambda_eff(0.5, 16.2)
+    le = theory.nu(0.5, 15.2)
     assert np.allclose(theory.gap_finite_degree(n, 0.5, 16.2, 2.0), 2.0 * le**n, rtol=1e-14)
+    assert np.allclose(theory.gap_finite_degree(n, -0.5, 16.2, 2.0), 2.0 * (-0.5) ** n, rtol=1e-14)
+    le0 = theory.nu(-0.6, 16.2, self_loops=False)
+    assert np.allclose(theory.gap_finite_degree(n, -0.6, 16.2, 2.0, self_loops=False), 2.0 * le0**n, rtol=1e-14)
     assert np.all(np.isnan(theory.gap_finite_degree(n[1:], 0.2, 16.0, 2.0)))  # below threshold
 
 

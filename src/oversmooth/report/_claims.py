@@ -13,11 +13,14 @@ Rules
 -----
 mixing
     Per-layer decay rate = geometric mean of |gap(n+1) / gap(n)| over depths 1..6 of the
-    seed-averaged gap. Sparse GCN configs with ``d lambda^2 > 2``: ``|rate - lambda_eff|
-    <= 0.05``; the dense config: ``|rate - lambda| <= 0.05``; the heterophilous config:
-    the gap alternates in sign at depths 0..6 and ``|rate - |lambda_eff|| <= 0.05``;
-    APPNP: the measured gap is within 20% (relative) of the PPR recursion with
-    ``lambda_eff`` at every depth.
+    seed-averaged gap. Sparse GCN configs with ``c lambda^2 > 2`` (``c = (N/2)(p + q)``):
+    ``|rate - |nu|| <= 0.05`` with ``nu = [(c - 1) lambda + 1/lambda + s] / (c + s)``
+    (ours, :func:`oversmooth.theory.nu`); the dense configs (both signs of lambda):
+    ``|rate - |lambda|| <= 0.05``; every config with lambda < 0: the gap alternates in sign
+    at depths 0..6; APPNP: the measured gap is within 20% (relative) of the PPR recursion
+    with ``nu`` at every depth. Changed by issue 12 (before its run): the sparse rate was
+    ``lambda_eff = lambda + 1/(d lambda)``, a wrong formula of ours; the report's note names
+    the old rule and its old verdict (:data:`RULE_CHANGES`).
 denoising
     Every measured feature-noise variance lies in ``[sigma^2/N - 4 SE, sigma^2]``; it falls
     by at least half from depth 0 to 1; at the last depth the seed-mean is within
@@ -70,7 +73,7 @@ from ..experiments._simulate import SimulationConfig
 from ..experiments._sweep import run_cells
 from ..experiments._table import column, mean_and_sem
 
-__all__ = ["ClaimResult", "Scale", "CLAIMS", "CLAIM_IDS", "run_claim", "QUICK", "FULL"]
+__all__ = ["ClaimResult", "Scale", "CLAIMS", "CLAIM_IDS", "RULE_CHANGES", "run_claim", "QUICK", "FULL"]
 
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 
@@ -176,12 +179,18 @@ def _r(v: Any, digits: int = 4) -> Any:
 
 # --------------------------------------------------------------------------- mixing
 def claim_mixing(scale: Scale, seed: int) -> ClaimResult:
+    # Tests the paper's Theorem 1 ("the mean gap decays like lambda^n", dense regime) and, on
+    # sparse graphs, our finite-degree rate nu (SCIENCE.md sections 4 and 5.1: "dense regime,
+    # BOTH signs of lambda: the measured per-layer gap ratio matches |lambda| (sign alternates
+    # for lambda < 0). Sparse regime: it matches |nu| (ours) for both signs").
     configs = [
-        ("lambda=0.5, d=16 (sparse)", dict(n=2000, p=0.0114, q=0.0038, operator="gcn"), "lambda_eff"),
-        ("lambda=0.33, d=13 (sparse)", dict(n=4000, p=0.0041333, q=0.0020667, operator="gcn"), "lambda_eff"),
-        ("lambda=-0.5, d=16 (heterophilous)", dict(n=2000, p=0.0038, q=0.0114, operator="gcn"), "heterophily"),
+        ("lambda=0.5, d=16 (sparse)", dict(n=2000, p=0.0114, q=0.0038, operator="gcn"), "nu"),
+        ("lambda=0.33, d=13 (sparse)", dict(n=4000, p=0.0041333, q=0.0020667, operator="gcn"), "nu"),
+        ("lambda=-0.5, d=16 (heterophilous)", dict(n=2000, p=0.0038, q=0.0114, operator="gcn"), "nu"),
         ("lambda=0.33, d=151 (dense)", dict(n=2000, p=0.1, q=0.05, operator="gcn"), "lambda"),
         ("APPNP alpha=0.1, lambda=0.5, d=16", dict(n=2000, p=0.0114, q=0.0038, operator="appnp", alpha=0.1), "ppr"),
+        # added with the nu rule (issue 12, before its run): the dense regime with lambda < 0
+        ("lambda=-0.33, d=151 (dense, heterophilous)", dict(n=2000, p=0.05, q=0.1, operator="gcn"), "lambda"),
     ]
     rows: list[dict[str, Any]] = []
     numbers: dict[str, Any] = {}
@@ -194,24 +203,25 @@ def claim_mixing(scale: Scale, seed: int) -> ClaimResult:
         g = _seed_mean(cfg_rows, "gap")
         lam = theory.lam(kw["p"], kw["q"])
         d = theory.expected_degree(kw["n"], kw["p"], kw["q"])
-        lam_eff = theory.lambda_eff(lam, d)
+        c = kw["n"] / 2.0 * (kw["p"] + kw["q"])
+        nu = theory.nu(lam, c)
         rate = float((abs(g[6]) / abs(g[1])) ** (1 / 5))
-        entry: dict[str, Any] = {"lambda": _r(lam), "d": _r(d), "d_lambda2": _r(d * lam * lam),
-                                 "lambda_eff": _r(lam_eff), "measured_rate": _r(rate)}
-        if kind == "lambda_eff":
-            if d * lam * lam > 2:
-                entry["pass"] = bool(abs(rate - abs(lam_eff)) <= RATE_TOL)
-            else:
-                entry["pass"] = None  # reported, not ruled (d lambda^2 <= 2)
-        elif kind == "lambda":
-            entry["pass"] = bool(abs(rate - abs(lam)) <= RATE_TOL)
-        elif kind == "heterophily":
+        entry: dict[str, Any] = {"lambda": _r(lam), "d": _r(d), "c": _r(c), "c_lambda2": _r(c * lam * lam),
+                                 "nu": _r(nu), "measured_rate": _r(rate),
+                                 "old_lambda_eff": _r(_old_lambda_eff(lam, d))}
+        if lam < 0:
             signs = np.sign(g[:7])
             expected = np.sign(g[0]) * (-1.0) ** np.arange(7)
             entry["sign_alternates"] = bool(np.all(signs == expected))
-            entry["pass"] = entry["sign_alternates"] and bool(abs(rate - abs(lam_eff)) <= RATE_TOL)
+        if kind == "nu":
+            if c * lam * lam > 2:
+                entry["pass"] = bool(abs(rate - abs(nu)) <= RATE_TOL) and entry.get("sign_alternates", True)
+            else:
+                entry["pass"] = None  # reported, not ruled (c lambda^2 <= 2)
+        elif kind == "lambda":
+            entry["pass"] = bool(abs(rate - abs(lam)) <= RATE_TOL) and entry.get("sign_alternates", True)
         else:
-            pred = theory.ppr_gap(np.arange(g.size), lam_eff, kw["alpha"], g[0])
+            pred = theory.ppr_gap(np.arange(g.size), nu, kw["alpha"], g[0])
             rel = float(np.max(np.abs(g - pred) / np.abs(g)))
             entry["ppr_max_rel_dev"] = _r(rel)
             entry["ppr_max_rel_dev_paper_lambda"] = _r(float(np.max(np.abs(g - theory.ppr_gap(
@@ -223,6 +233,13 @@ def claim_mixing(scale: Scale, seed: int) -> ClaimResult:
     return _result("mixing", PASS if ok else FAIL, numbers, {"seeds": scale.seeds, "depth": scale.mixing_depth,
                                                           "configs": [dict(label=c[0], **c[1]) for c in configs]},
                    {"mixing": rows})
+
+
+def _old_lambda_eff(lam: float, d: float) -> float:
+    """The retired rate ``lambda + 1/(d lambda)`` (reported beside nu only; no rule uses it)."""
+    if lam == 0 or d * lam * lam <= 1:
+        return float("nan")
+    return lam + 1.0 / (d * lam)
 
 
 # --------------------------------------------------------------------------- denoising
@@ -517,7 +534,8 @@ def claim_training(scale: Scale, seed: int) -> ClaimResult:
 _TEXT = {
     "mixing": ("Mixing: the mean gap decays like lambda^n",
                "The gap between class means shrinks geometrically with depth: lambda^n in the dense regime, "
-               "lambda_eff = lambda + 1/(d lambda) (ours) on sparse graphs; APPNP follows the PPR recursion."),
+               "nu = [(c - 1) lambda + 1/lambda + s] / (c + s) (ours; the outlier eigenvalue of D^-1 (A + sI)) on "
+               "sparse graphs, for both signs of lambda; APPNP follows the PPR recursion."),
     "denoising": ("Denoising: the feature-noise variance decays, then saturates",
                   "The paper's variance sigma(n)^2 stays in [sigma^2/N, sigma^2], decays and saturates near "
                   "sum_j pi_j^2 (~1/N). The cross-sectional spread of one realisation is a different quantity."),
@@ -537,8 +555,9 @@ _TEXT = {
 }
 
 _RULES = {
-    "mixing": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff (sparse, d lambda^2 > 2) or lambda (dense); "
-              f"heterophilous gap alternates in sign with the same rate rule; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion",
+    "mixing": f"rate over depths 1..6 within {RATE_TOL} of |nu| (ours; sparse, c lambda^2 > 2) or |lambda| (dense), "
+              f"both signs of lambda; for lambda < 0 the gap alternates in sign; APPNP within {PPR_REL_TOL:.0%} of the "
+              "PPR recursion with nu",
     "denoising": f"variance in [sigma^2/N - {N_SE:g} SE, sigma^2]; var(1) <= var(0)/2; last depth within "
                  f"{DENOISE_SAT_REL:.0%} + {N_SE:g} SE of sum pi_j^2",
     "optimal_depth": f"0 < n* < D with sep(n*) >= {U_SHAPE_MARGIN} max(sep(0), sep(D)) for every N; "
@@ -558,9 +577,38 @@ _RULES = {
 }
 
 
+# A rule corrected after a run names the old rule, its old verdict and why it changed (SCIENCE.md
+# section 5); the new rule was fixed before the new run.
+RULE_CHANGES: dict[str, dict[str, str]] = {
+    "mixing": {
+        "old_rule": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff = lambda + 1/(d lambda), d = 1 + (N/2)(p+q) "
+                    "(sparse, d lambda^2 > 2) or lambda (dense); heterophilous gap alternates in sign and its rate is "
+                    f"within {RATE_TOL} of |lambda_eff|; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion with "
+                    "lambda_eff",
+        "old_verdict": "FAIL (quick run, seed 0: heterophilous lambda=-0.5, d=16: rate 0.502 vs |lambda_eff| 0.624; "
+                       "sparse lambda=0.5: 0.618 vs 0.624 ok; dense 0.355 vs 0.333 ok; APPNP within 14% ok. "
+                       "Full run: 0.499 vs 0.624, FAIL)",
+        "why": "lambda + 1/(d lambda) was a wrong formula of ours, not the paper's: it is the outlier eigenvalue of "
+               "D^-1 (A + sI) only at lambda = 1/2 with self-loops and is off by up to 0.23 elsewhere (at lambda = "
+               "-0.5 with self-loops the outlier is -0.500, which is what was measured). The rule now uses nu = "
+               "[(c - 1) lambda + 1/lambda + s] / (c + s), checked against dense eigendecompositions for both signs "
+               "and both self-loop settings (tests/test_theory.py). The sparse/dense split uses c lambda^2 (c "
+               "excludes the self-loop); a dense lambda < 0 config was added (SCIENCE.md 5.1: both signs).",
+    },
+}
+
+
+def _rule_change_note(cid: str) -> str:
+    ch = RULE_CHANGES.get(cid)
+    if ch is None:
+        return ""
+    return f"Rule changed. Old rule: {ch['old_rule']}. Old verdict: {ch['old_verdict']}. Why: {ch['why']}"
+
+
 def _result(cid: str, status: str, numbers: dict[str, Any], config: dict[str, Any],
             tables: dict[str, list[dict[str, Any]]], note: str = "") -> ClaimResult:
     title, statement = _TEXT[cid]
+    note = " ".join(t for t in (note, _rule_change_note(cid)) if t)
     return ClaimResult(cid, title, statement, _RULES[cid], status, numbers,
                        f"figures/{cid}.png" if tables else None, config, note=note, tables=tables)
 

@@ -3,7 +3,11 @@
 Formulas marked *ours* are not in the paper; they were derived for this package and
 checked numerically (see ``SCIENCE.md`` and the tests):
 
-* the finite-degree mixing rate ``lambda_eff = lambda + 1/(d lambda)`` (ours);
+* the finite-degree mixing rate ``nu = [(c - 1) lambda + 1/lambda + s] / (c + s)`` (ours), the
+  outlier eigenvalue of ``D^-1 (A + s I)`` in the class-difference direction, for both signs of
+  lambda (:func:`nu`; :func:`lambda_eff` is the same rate written with ``d = c + s``). It
+  replaces an earlier ``lambda + 1/(d lambda)``, which agrees with it only at lambda = 1/2 with
+  self-loops and is off by up to 0.23 elsewhere;
 * the Catalan refinement of the variance ``sum_j pi_j^2 + C_n / d^n`` (ours);
 * its APPNP generalisation over pairs of walk lengths (ours);
 * the spectral sandwich ``(d_min/d_max) m_2n <= mean_i ||row i of P^n||^2 <= (d_max/d_min) m_2n`` (ours).
@@ -25,13 +29,21 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr
 
-from .._utils import SeedLike, check_nonneg_int, check_positive_int, check_probability, spawn_generators
+from .._utils import (
+    SeedLike,
+    check_nonneg_int,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    spawn_generators,
+)
 
 __all__ = [
     "lam",
     "csbm_pq",
     "expected_degree",
     "gap",
+    "nu",
     "lambda_eff",
     "gap_finite_degree",
     "ppr_gap",
@@ -114,31 +126,101 @@ def gap(n: Any, lam_: float, gap0: float) -> Any:
     return _out(np.power(float(lam_), np.asarray(n, dtype=float)) * gap0)
 
 
-def lambda_eff(lam_: float, d: float) -> float:
-    """Finite-degree per-layer mixing rate ``lambda + 1/(d lambda)`` (ours).
+def nu(lam_: float, c: float, self_loops: bool = True) -> float:
+    """Finite-degree per-layer mixing rate (ours): ``nu = [(c - 1) lambda + 1/lambda + s] / (c + s)``.
 
-    The outlier eigenvalue of ``P = D^-1 A`` for a sparse two-block graph (BBP-style,
-    above the Kesten-Stigum threshold ``d lambda^2 > 1``). Returns NaN below the
-    threshold, where the block signal is lost in the bulk, and is capped at 1 in
-    absolute value (the spectral radius of P).
+    The outlier eigenvalue of ``P = D^-1 (A + s I)`` in the class-difference direction for a
+    sparse two-block CSBM (a BBP-style second-order correction), with ``c = (N/2)(p + q)`` the
+    expected number of neighbours (the self-loop not counted) and ``s = 1`` with self-loops,
+    ``0`` without. Equivalently ``nu = lambda + (1 - lambda)(1 + lambda + s lambda) /
+    (lambda (c + s))``. It holds for **both signs** of lambda (heterophily, ``p < q``, gives
+    a negative outlier; with self-loops ``lambda = -1/2`` gives ``nu = -1/2`` exactly) above
+    the detectability (Kesten-Stigum) threshold ``c lambda^2 > 1``.
+
+    Checked against dense eigendecompositions of ``D^-1 (A + s I)`` at N = 2000 for
+    lambda in {+-0.3, +-0.5, +-0.8}, c in {10, 20}, with and without self-loops: the
+    outlier (the eigenvector most correlated with the class vector) is within 0.01 of nu
+    (``tests/test_theory.py`` asserts 0.02 where ``c lambda^2 > 2``). An earlier version of
+    this package used ``lambda + 1/(d lambda)`` (``d = c + 1``): it equals nu only at
+    lambda = 1/2 with self-loops and is off by up to 0.23 elsewhere (lambda = -0.8, c = 10).
+
+    **When the measured rate departs from nu.** ``nu`` is an eigenvalue; the mean gap
+    follows ``nu^n`` only once the outlier direction dominates the class vector. At small
+    depths, and whenever the class vector's overlap with the outlier eigenvector is small
+    (weak communities, ``c lambda^2`` close to 1: the overlap is about 0.6 at
+    ``c lambda^2 = 1.8``), the bulk modes add to the gap, and ``|gap(n+1)/gap(n)|`` over the
+    first few depths differs from ``|nu|`` by more than the eigenvalue does (the bulk modes of
+    magnitude ``~ 2 sqrt(c)/(c + s)`` decay at their own rates). Compare rates at depths where
+    the outlier dominates, or compare with the eigenvalue itself. Measured (the ``mixing``
+    claim's quick run, 3 seeds, rate = geometric mean of ``|gap(n+1)/gap(n)|`` over depths
+    1..6): lambda = 0.5, c = 15.2 (``c lambda^2 = 3.8``) gives 0.618 against nu = 0.6235,
+    lambda = -0.5 gives 0.502 against ``|nu|`` = 0.5, but lambda = 1/3, c = 12.4
+    (``c lambda^2 = 1.38``) gives 0.546 against nu = 0.582: the weak outlier lets the faster
+    bulk modes pull the early rate down.
+
+    Parameters
+    ----------
+    lam_ : float
+        ``lambda = (p - q)/(p + q)``, in [-1, 1].
+    c : float
+        Expected number of neighbours ``(N/2)(p + q)``, self-loop not counted (> 0).
+    self_loops : bool, default True
+        Whether the operator is ``D^-1 (A + I)`` (s = 1) or ``D^-1 A`` (s = 0).
+
+    Returns
+    -------
+    float
+        NaN at or below the threshold ``c lambda^2 <= 1`` (the block signal is lost in the
+        bulk) and for lambda = 0; otherwise nu, capped at 1 in absolute value (the spectral
+        radius of P).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import nu
+    >>> round(nu(0.5, 15.2), 4), round(nu(-0.5, 15.2), 4), round(nu(-0.5, 15.2, self_loops=False), 4)
+    (0.6235, -0.5, -0.5987)
+    """
+    lam_ = float(lam_)
+    c = check_positive_float(c, "c")
+    s = 1.0 if self_loops else 0.0
+    if lam_ == 0 or c * lam_ * lam_ <= 1.0:
+        return float("nan")
+    val = ((c - 1.0) * lam_ + 1.0 / lam_ + s) / (c + s)
+    return float(np.sign(val) * min(abs(val), 1.0))
+
+
+def lambda_eff(lam_: float, d: float, self_loops: bool = True) -> float:
+    """The finite-degree rate :func:`nu` (ours), from the expected degree ``d = c + s``.
+
+    ``d`` counts the self-loop when ``self_loops`` (``d = 1 + (N/2)(p + q)``, as
+    :func:`expected_degree` returns it), so ``c = d - s``. This is the same quantity as
+    ``nu(lam_, d - s, self_loops)``; the name is kept for callers that hold ``d``. (It used
+    to be ``lambda + 1/(d lambda)``, which is wrong except at lambda = 1/2 with self-loops:
+    see :func:`nu`.)
 
     Examples
     --------
     >>> from oversmooth.theory import lambda_eff
-    >>> round(lambda_eff(0.5, 16.2), 3)
-    0.623
+    >>> round(lambda_eff(0.5, 16.2), 4), round(lambda_eff(-0.5, 16.2), 4)
+    (0.6235, -0.5)
     """
-    lam_ = float(lam_)
-    d = float(d)
-    if lam_ == 0 or d * lam_ * lam_ <= 1.0:
-        return float("nan")
-    val = lam_ + 1.0 / (d * lam_)
-    return float(np.sign(val) * min(abs(val), 1.0))
+    s = 1.0 if self_loops else 0.0
+    c = float(d) - s
+    if not c > 0:
+        raise ValueError(f"d must exceed {s:g} (the self-loop) so that c = d - s > 0, got d={d}")
+    return nu(lam_, c, self_loops)
 
 
-def gap_finite_degree(n: Any, lam_: float, d: float, gap0: float) -> Any:
-    """Mean gap with the finite-degree rate: ``lambda_eff^n * gap(0)`` (ours)."""
-    return _out(np.power(lambda_eff(lam_, d), np.asarray(n, dtype=float)) * gap0)
+def gap_finite_degree(n: Any, lam_: float, d: float, gap0: float, self_loops: bool = True) -> Any:
+    """Mean gap with the finite-degree rate: ``nu^n * gap(0)`` (ours; ``d = c + s``, see :func:`lambda_eff`).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import gap_finite_degree
+    >>> gap_finite_degree([0, 1, 2], -0.5, 16.2, 2.0).tolist()
+    [2.0, -1.0, 0.5]
+    """
+    return _out(np.power(lambda_eff(lam_, d, self_loops), np.asarray(n, dtype=float)) * gap0)
 
 
 def ppr_fixed_point(lam_: float, alpha: float, gap0: float) -> float:
@@ -164,7 +246,7 @@ def ppr_fixed_point(lam_: float, alpha: float, gap0: float) -> float:
 def ppr_gap(n: Any, lam_: float, alpha: float, gap0: float) -> Any:
     """APPNP mean gap ``g* + ((1 - alpha) lambda)^n (gap(0) - g*)`` (linear recursion).
 
-    ``lam_`` may be the paper's lambda or ``lambda_eff``.
+    ``lam_`` may be the paper's lambda or the finite-degree rate :func:`nu` (ours).
 
     Examples
     --------

@@ -117,7 +117,7 @@ def figure_overview(rows: Rows) -> Any:
     ax.set_title("Two effects of each layer", fontsize=10)
     _errorbar(ax2, rows, "log10_bayes_error", "measured", color="k")
     _line(ax2, [dict(r, t=_log10_bayes(r["theory_separation"])) for r in rows
-                if r.get("theory_separation") is not None], "t", "theory (lambda_eff, Catalan; ours)", color="C0")
+                if r.get("theory_separation") is not None], "t", "theory (nu, Catalan; ours)", color="C0")
     ax2.set_xlabel("depth n (layers)")
     ax2.set_ylabel("log10 Bayes error  Phi(-|gap| / (2 sigma(n)))")
     ax2.legend(fontsize=7.5)
@@ -130,7 +130,7 @@ def figure_overview(rows: Rows) -> Any:
 
 
 def figure_mixing(rows: Rows) -> Any:
-    """|gap| vs depth per config: measured (markers) against lambda^n and lambda_eff^n (lines)."""
+    """|gap| vs depth per config: measured (markers) against lambda^n and nu^n (ours; :func:`oversmooth.theory.nu`)."""
     groups = group_rows(rows, ["label"]) if rows and "label" in rows[0] else {("",): list(rows)}
     fig, axes = _grid(len(groups))
     for ax, ((label,), g) in zip(axes, groups.items()):
@@ -142,7 +142,7 @@ def figure_mixing(rows: Rows) -> Any:
         _line(ax, [dict(r, theory_gap_finite_degree=abs(r["theory_gap_finite_degree"])
                         if r["theory_gap_finite_degree"] is not None else None) for r in g],
               "theory_gap_finite_degree",
-              "PPR recursion, lambda_eff (ours)" if appnp else "lambda_eff^n gap(0) (ours)", color="C3", ls="--")
+              "PPR recursion, nu (ours)" if appnp else "nu^n gap(0) (ours)", color="C3", ls="--")
         if np.any(m < 0):
             ax.set_title(f"{label}\n(gap alternates in sign; |gap| shown)", fontsize=9)
         else:
@@ -218,7 +218,7 @@ def figure_optimal_depth(rows: Rows) -> Any:
         ld.append(theory.depth_scale_logd(n, float(np.mean(column(g, "mean_degree")))))
     ax.set_xlabel("depth n (layers)")
     ax.set_ylabel("log10 Bayes error  Phi(-|gap|/(2 sigma(n)))")
-    ax.set_title("Error vs depth: markers measured, lines theory (lambda_eff, Catalan)", fontsize=9)
+    ax.set_title("Error vs depth: markers measured, lines theory (nu, Catalan; ours)", fontsize=9)
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
     ax2.plot(ns, best, "o", color="k", ms=6, label="measured best depth")
