@@ -57,9 +57,12 @@ def test_counts_from_root(name, tmp_path):
     a = g.adjacency
     assert (abs(a - a.T)).nnz == 0 and set(np.unique(a.data)) == {1.0}
     if name != "pubmed":
-        assert g.features.shape == (n, d)
+        assert g.features.shape == (n, d) and "allx" in g.metadata["features_source"]
     else:
-        assert g.features is None
+        assert g.features is None and g.metadata["features_source"] is None
+    split = g.metadata["public_split"]
+    assert split["train"].tolist() == list(range({"cora": 140, "citeseer": 120, "pubmed": 60}[name]))
+    assert split["test"].size == 1000 and np.all(g.labels[split["test"]] >= 0)
     assert not any(tmp_path.iterdir())  # nothing downloaded or cached: everything came from root
 
 

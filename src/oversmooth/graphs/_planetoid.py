@@ -467,7 +467,9 @@ def load_planetoid(
     src, dst = _edges_from_dict(g_raw, n, fname("graph"))
     meta = {"n_train_all": int(n_train_all), "n_test": int(test_index.size), "n_missing_test": int(n_test_ext - ty.shape[0]),
             "files": {s: str(p) for s, p in paths.items()}, "unlabelled_nodes": int(np.sum(labels < 0)),
-            "public_split": _public_split(n_public_train, test_index)}
+            "public_split": _public_split(n_public_train, test_index),
+            "features_source": (f"Planetoid bag-of-words features ({fname('allx')}, {fname('tx')})" if features
+                                else None)}
     g = Graph.from_edges(src, dst, n_nodes=n, labels=labels, features=x, name=key,
                          source=f"Planetoid raw files ({paths['graph'].parent})", metadata=meta)
     return g
