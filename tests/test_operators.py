@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from _helpers import dense, dense_M, dense_rw, dense_sym, random_graphs
 from oversmooth.graphs import Graph, sample_csbm
 from oversmooth.measures import class_means, cross_sectional_spread
-from oversmooth.operators import iter_propagate, normalize_adjacency, pairnorm, propagate
+from oversmooth.operators import iter_propagate, normalize_adjacency, pairnorm, propagate, stationary_projection
 
 RTOL = 1e-10  # dense matrix powers vs sparse streaming: both are exact up to O(depth * eps) rounding
 
@@ -229,3 +229,99 @@ class TestPairNorm:
             ratio_p = (mp[1] - mp[0]) / np.sqrt(sp_)
             assert np.allclose(ratio_p, ratio_g, rtol=1e-7, atol=1e-9), (n, ratio_g, ratio_p)
         assume(checked > 0)
+
+
+# =========================================================================== corrected convolution
+
+
+def _dense_corrected_M(a, n: int, kind: str = "rw") -> np.ndarray:
+    """M_n of the corrected convolution from the closed form P^n - 1 pi^T (S^n - v v^T for sym), dense."""
+    A = dense(a)
+    d = A.sum(axis=1)
+    pi = d / d.sum()
+    if kind == "rw":
+        P, proj = A / d[:, None], np.outer(np.ones_like(pi), pi)
+    else:
+        r = 1 / np.sqrt(d)
+        P, proj = r[:, None] * A * r[None, :], np.outer(np.sqrt(pi), np.sqrt(pi))
+    return np.eye(len(d)) if n == 0 else np.linalg.matrix_power(P, n) - proj
+
+
+class TestCorrected:
+    @pytest.mark.parametrize("self_loops", [True, False])
+    def test_matches_closed_form_P_n_minus_1_pi(self, self_loops):
+        g = sample_csbm(120, 0.15, 0.05, self_loops=self_loops, seed=3)
+        assert g.degrees.min() > 0
+        P = normalize_adjacency(g, "rw")
+        x = np.random.default_rng(0).normal(size=(120, 3))
+        hs = list(iter_propagate(P, x, 6, operator="corrected"))  # pi read off the unweighted P
+        for n, h in enumerate(hs):
+            assert np.allclose(h, _dense_corrected_M(g, n) @ x, rtol=RTOL, atol=1e-12)
+        # the closed form is the power of the corrected matrix (an independent check of the identity)
+        Pd = dense_rw(g)
+        pi = g.degrees / g.degrees.sum()
+        C = Pd - np.outer(np.ones(120), pi)
+        assert np.allclose(np.linalg.matrix_power(C, 5), _dense_corrected_M(g, 5), rtol=0, atol=1e-12)
+
+    def test_stationary_component_removed(self, csbm_small):
+        P = normalize_adjacency(csbm_small, "rw")
+        u, pi = stationary_projection(csbm_small)
+        assert np.array_equal(u, np.ones(csbm_small.n_nodes))
+        assert np.allclose(pi, csbm_small.degrees / csbm_small.degrees.sum(), rtol=1e-14)
+        assert np.allclose(pi @ P.toarray(), pi, rtol=0, atol=1e-15)  # stationary: pi^T P = pi^T
+        x = np.random.default_rng(1).normal(size=csbm_small.n_nodes) + 5.0
+        for n, h in enumerate(iter_propagate(P, x, 4, operator="corrected")):
+            if n:
+                assert abs(pi @ h) < 1e-12  # pi^T h(n) = 0 for n >= 1
+        # a constant signal is the principal component: removed in one layer
+        assert np.allclose(propagate(P, np.full(csbm_small.n_nodes, 3.0), 1, operator="corrected"), 0, atol=1e-13)
+
+    def test_weighted_graph_needs_principal_and_matches_dense(self):
+        a = sp.csr_array(np.array([[1.0, 2.0, 0.0, 0.5], [2.0, 0.0, 1.0, 0.0], [0.0, 1.0, 1.0, 3.0],
+                                   [0.5, 0.0, 3.0, 0.0]]))
+        P = normalize_adjacency(a, "rw")
+        x = np.array([1.0, -2.0, 0.5, 4.0])
+        with pytest.raises(ValueError, match="principal"):
+            list(iter_propagate(P, x, 2, operator="corrected"))
+        pair = stationary_projection(a, "rw")
+        for n, h in enumerate(iter_propagate(P, x, 5, operator="corrected", principal=pair)):
+            assert np.allclose(h, _dense_corrected_M(a, n) @ x, rtol=1e-12, atol=1e-13)
+        # a bare pi means u = 1
+        h_pi = propagate(P, x, 3, operator="corrected", principal=pair[1])
+        assert np.allclose(h_pi, _dense_corrected_M(a, 3) @ x, rtol=1e-12, atol=1e-13)
+
+    def test_symmetric_normalisation(self, csbm_small):
+        S = normalize_adjacency(csbm_small, "sym")
+        x = np.random.default_rng(2).normal(size=(csbm_small.n_nodes, 2))
+        with pytest.raises(ValueError, match="principal"):  # S is not D^-1 A: refuse to guess
+            list(iter_propagate(S, x, 1, operator="corrected"))
+        v, v2 = stationary_projection(csbm_small, "sym")
+        assert np.array_equal(v, v2) and abs(v @ v - 1) < 1e-12
+        hs = list(iter_propagate(S, x, 4, operator="corrected", principal=(v, v)))
+        d = csbm_small.degrees.astype(float)
+        for n, h in enumerate(hs):
+            assert np.allclose(h, _dense_corrected_M(csbm_small, n, "sym") @ x, rtol=1e-10, atol=1e-12)
+            # similar to the rw corrected operator: S_c^n = D^1/2 (P^n - 1 pi^T) D^-1/2
+            if n:
+                ref = np.sqrt(d)[:, None] * (_dense_corrected_M(csbm_small, n) @ (x / np.sqrt(d)[:, None]))
+                assert np.allclose(h, ref, rtol=1e-10, atol=1e-12)
+
+    def test_rows_are_not_probability_vectors(self, csbm_small):
+        # the paper's variance bounds sigma^2/N <= ||row i of M_n||^2 <= sigma^2 need stochastic rows;
+        # corrected rows sum to 0 and their squared norms fall below 1/N
+        n_nodes = csbm_small.n_nodes
+        M = _dense_corrected_M(csbm_small, 12)
+        assert np.allclose(M.sum(axis=1), 0, atol=1e-12)
+        assert np.mean(np.einsum("ij,ij->i", M, M)) < 1.0 / n_nodes
+        M_gcn = np.linalg.matrix_power(dense_rw(csbm_small), 12)
+        assert np.min(np.einsum("ij,ij->i", M_gcn, M_gcn)) >= 1.0 / n_nodes * (1 - 1e-12)
+
+    def test_principal_validation(self, path3):
+        P = normalize_adjacency(path3, "rw")
+        x = np.ones(3)
+        with pytest.raises(ValueError, match="w\\^T u = 1"):
+            list(iter_propagate(P, x, 1, operator="corrected", principal=np.ones(3)))
+        with pytest.raises(ValueError, match="3 entries"):
+            list(iter_propagate(P, x, 1, operator="corrected", principal=(np.ones(2), np.ones(2) / 2)))
+        with pytest.raises(ValueError, match="operator must be one of"):
+            list(iter_propagate(P, x, 1, operator="corrrected"))

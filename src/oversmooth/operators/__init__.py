@@ -1,4 +1,4 @@
-"""Operators: normalised adjacencies and streaming propagation (GCN, APPNP/PPR, PairNorm).
+"""Operators: normalised adjacencies and streaming propagation (GCN, APPNP/PPR, PairNorm, corrected).
 
 Examples
 --------
@@ -12,11 +12,12 @@ Examples
 (4, (100, 1))
 """
 
-from ._normalize import NORMALIZATIONS, ZERO_DEGREE_POLICIES, normalize_adjacency
+from ._normalize import NORMALIZATIONS, ZERO_DEGREE_POLICIES, normalize_adjacency, stationary_projection
 from ._propagate import OPERATORS, PAIRNORM_MODES, iter_propagate, pairnorm, propagate
 
 __all__ = [
     "normalize_adjacency",
+    "stationary_projection",
     "iter_propagate",
     "propagate",
     "pairnorm",

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from .._utils import check_choice
 
-__all__ = ["normalize_adjacency", "NORMALIZATIONS", "ZERO_DEGREE_POLICIES"]
+__all__ = ["normalize_adjacency", "stationary_projection", "NORMALIZATIONS", "ZERO_DEGREE_POLICIES"]
 
 NORMALIZATIONS = ("rw", "sym")
 ZERO_DEGREE_POLICIES = ("raise", "self-loop", "zero")
@@ -87,3 +87,53 @@ def normalize_adjacency(
         s = np.sqrt(inv)
         a.data *= s[rows] * s[a.indices]
     return a
+
+
+def stationary_projection(graph: Any, kind: str = "rw") -> tuple[np.ndarray, np.ndarray]:
+    """The principal (stationary) component ``u w^T`` of a normalised adjacency, as ``(u, w)``.
+
+    With weighted degrees ``d = A 1`` and ``pi = d / sum(d)`` (the stationary distribution
+    of the random walk ``P = D^-1 A``):
+
+    * ``kind="rw"``: ``u = 1``, ``w = pi``: ``P 1 = 1`` and ``pi^T P = pi^T``;
+    * ``kind="sym"``: ``u = w = sqrt(pi)``, the unit principal eigenvector of
+      ``S = D^-1/2 A D^-1/2`` (eigenvalue 1). Since ``S = D^1/2 P D^-1/2`` and
+      ``sqrt(pi) sqrt(pi)^T = D^1/2 1 pi^T D^-1/2``, the corrected ``S - u u^T`` is similar
+      to the corrected ``P - 1 pi^T``: same spectrum.
+
+    In both cases ``w^T u = 1``, so ``(M - u w^T)^n = M^n - u w^T`` for ``n >= 1``: the
+    corrected convolution of Wang, Baranwal & Fountoulakis (2024) used by
+    ``iter_propagate(..., operator="corrected")``. On a disconnected graph ``pi`` is the
+    global one: only the global stationary component is removed, and every further
+    component keeps its own eigenvalue 1.
+
+    Parameters
+    ----------
+    graph : Graph or scipy sparse matrix
+        The adjacency A as used by :func:`normalize_adjacency` (self-loops as given).
+    kind : {"rw", "sym"}
+
+    Returns
+    -------
+    u, w : ndarray (N,)
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from oversmooth.operators import stationary_projection
+    >>> a = sp.csr_array([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 1.0]])
+    >>> u, w = stationary_projection(a)
+    >>> u.tolist(), w.round(4).tolist()
+    ([1.0, 1.0, 1.0], [0.2857, 0.4286, 0.2857])
+    """
+    kind = check_choice(kind, "kind", NORMALIZATIONS)
+    a = _adjacency_of(graph)
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    total = float(deg.sum())
+    if np.any(deg < 0) or not total > 0:
+        raise ValueError("graph must have non-negative weights and at least one edge for a stationary distribution")
+    pi = deg / total
+    if kind == "rw":
+        return np.ones_like(pi), pi
+    v = np.sqrt(pi)
+    return v, v.copy()

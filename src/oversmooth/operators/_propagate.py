@@ -5,6 +5,20 @@ Operators (``P`` is a normalised adjacency, usually ``D^-1 A``):
 * ``"gcn"``      h(n+1) = P h(n)
 * ``"appnp"``    h(n+1) = (1 - alpha) P h(n) + alpha h(0)       (PPR / GCNII's initial residual)
 * ``"pairnorm"`` h(n+1) = PairNorm(P h(n))                     (Zhao & Akoglu, 2020)
+* ``"corrected"`` h(n+1) = (P - u w^T) h(n)                     (Wang, Baranwal & Fountoulakis, 2024)
+
+The corrected convolution removes the principal (stationary) component of ``P`` at every
+layer: for ``P = D^-1 A``, ``u = 1`` and ``w = pi``, the stationary distribution
+(``pi_j = d_j / sum(d)``), so ``h(n+1) = P h(n) - 1 (pi^T h(n))``; since ``pi^T 1 = 1``,
+``(P - 1 pi^T)^n = P^n - 1 pi^T`` for ``n >= 1``. It is applied as that rank-one update
+(one dot product per column), never as the dense ``N x N`` matrix ``1 pi^T``. For
+``S = D^-1/2 A D^-1/2`` the principal eigenvector is ``sqrt(pi)`` and the corrected
+operator is ``S - sqrt(pi) sqrt(pi)^T`` (similar to ``P - 1 pi^T``); pass it with
+``principal=stationary_projection(graph, "sym")``. The operator is linear, so the paper's
+feature-noise variance is still ``sigma^2 ||row i of M_n||^2`` with ``M_n = P^n - 1 pi^T``,
+but the rows of ``M_n`` are no longer probability vectors (they sum to 0 and have negative
+entries): the bounds ``sigma^2/N <= Var <= sigma^2`` do **not** apply. Noise and mean gap
+both shrink (towards 0 at the rate of the second eigenvalue) and their ratio saturates.
 
 PairNorm is nonlinear. To measure its *feature-noise variance* and class means we use
 the **frozen-affine linearisation**, the view of the paper: given the realisation, each
@@ -25,12 +39,12 @@ from typing import Any, Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from .._utils import check_choice, check_nonneg_int, check_positive_float, check_probability
+from .._utils import check_choice, check_finite_array, check_nonneg_int, check_positive_float, check_probability
 from ._spmm import RowParallelMatmul
 
 __all__ = ["propagate", "iter_propagate", "pairnorm", "OPERATORS", "PAIRNORM_MODES"]
 
-OPERATORS = ("gcn", "appnp", "pairnorm")
+OPERATORS = ("gcn", "appnp", "pairnorm", "corrected")
 PAIRNORM_MODES = ("PN", "PN-SI")
 
 
@@ -81,6 +95,41 @@ def pairnorm(
     return c
 
 
+def _principal_pair(P: Any, principal: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, w)`` for the corrected operator: given, a stationary distribution, or read off P.
+
+    Without ``principal``, P must be ``D^-1 A`` of an unweighted graph (every row uniform on
+    its support, as :func:`normalize_adjacency` makes it): then ``d_i`` = the number of
+    nonzeros of row i and ``pi = d / sum(d)``. Anything else (weighted graphs, the
+    symmetric normalisation) needs ``principal`` explicitly.
+    """
+    n = P.shape[0]
+    if principal is not None:
+        if isinstance(principal, tuple) and len(principal) == 2:
+            u = check_finite_array(principal[0], "principal[0] (u)", ndim=1)
+            w = check_finite_array(principal[1], "principal[1] (w)", ndim=1)
+        else:
+            w = check_finite_array(principal, "principal (the stationary distribution pi)", ndim=1)
+            u = np.ones(n)
+        if u.shape[0] != n or w.shape[0] != n:
+            raise ValueError(f"principal vectors must have {n} entries (one per node), got {u.shape[0]} and {w.shape[0]}")
+        if not abs(float(w @ u) - 1.0) <= 1e-8:
+            raise ValueError(f"principal must satisfy w^T u = 1 (pi must sum to 1 for u = 1), got {float(w @ u):.6g}")
+        return u, w
+    csr = sp.csr_array(P, copy=True) if sp.issparse(P) else None
+    if csr is None:
+        raise ValueError("operator='corrected' with a dense P needs principal=(u, w) or the stationary distribution pi")
+    csr.sum_duplicates()
+    nnz = np.diff(csr.indptr)
+    if not np.all(nnz > 0) or not np.allclose(csr.data, np.repeat(1.0 / np.maximum(nnz, 1), nnz), rtol=1e-12, atol=0):
+        raise ValueError(
+            "operator='corrected' needs principal=: P is not D^-1 A of an unweighted graph (rows not uniform on "
+            "their support), so its stationary distribution cannot be read off it; pass "
+            "principal=operators.stationary_projection(graph, kind)"
+        )
+    return np.ones(n), nnz / float(nnz.sum())
+
+
 def iter_propagate(
     P: Any,
     x: np.ndarray,
@@ -92,6 +141,7 @@ def iter_propagate(
     pairnorm_mode: str = "PN",
     reference: slice | None = None,
     affine: slice | None = None,
+    principal: Any = None,
 ) -> Iterator[np.ndarray]:
     """Yield h(0), h(1), ..., h(depth) for an N x k block, one sparse matmul per layer.
 
@@ -103,7 +153,7 @@ def iter_propagate(
         Features, probe vectors or any block of columns; propagated together.
     depth : int
         Last depth n (>= 0).
-    operator : {"gcn", "appnp", "pairnorm"}
+    operator : {"gcn", "appnp", "pairnorm", "corrected"}
     alpha : float in [0, 1]
         Teleport (initial-residual) weight for ``"appnp"``.
     pairnorm_scale, pairnorm_mode : float, {"PN", "PN-SI"}
@@ -113,6 +163,11 @@ def iter_propagate(
         :func:`pairnorm`): ``reference`` columns set the shift and scale, ``affine``
         columns take the shift too, the rest only the scale. Default: plain PairNorm
         of the whole block.
+    principal : (u, w) pair of arrays (N,), or an array pi (N,), optional
+        For ``"corrected"``: the principal component ``u w^T`` removed at each layer
+        (:func:`~oversmooth.operators.stationary_projection`); a single array is the
+        stationary distribution ``pi`` with ``u = 1``. Default: read ``pi = d / sum(d)``
+        off ``P`` when it is ``D^-1 A`` of an unweighted graph, else a ``ValueError``.
 
     Yields
     ------
@@ -126,6 +181,8 @@ def iter_propagate(
     >>> P = sp.csr_array([[0.5, 0.5], [0.5, 0.5]])
     >>> [h.ravel().tolist() for h in iter_propagate(P, np.array([0.0, 2.0]), 2)]
     [[0.0, 2.0], [1.0, 1.0], [1.0, 1.0]]
+    >>> [h.ravel().tolist() for h in iter_propagate(P, np.array([0.0, 2.0]), 2, operator="corrected")]
+    [[0.0, 2.0], [0.0, 0.0], [0.0, 0.0]]
     """
     operator = check_choice(operator, "operator", OPERATORS)
     depth = check_nonneg_int(depth, "depth")
@@ -142,9 +199,13 @@ def iter_propagate(
     h = h0
     yield h0[:, 0].copy() if squeeze else h0.copy()
     matmul = RowParallelMatmul(P) if depth else None
+    u, w = _principal_pair(P, principal) if operator == "corrected" and depth else (None, None)
     for _ in range(depth):
+        wh = w @ h if w is not None else None  # pi^T h(n): (k,), before the product
         h = matmul(h)
-        if operator == "appnp":
+        if operator == "corrected":
+            h -= np.outer(u, wh)  # (P - u w^T) h = P h - u (w^T h): rank one, never the dense u w^T
+        elif operator == "appnp":
             h *= 1.0 - alpha
             h += alpha * h0
         elif operator == "pairnorm":
