@@ -545,3 +545,20 @@ class TestReadFeatures:
 
         with pytest.raises(FileNotFoundError, match="feature file not found"):
             read_features(tmp_path / "nope.npy")
+
+
+def test_csbm_bytes_pinned():
+    """sample_csbm's graph, labels and features for a given seed are pinned (reproduction CSVs depend on them).
+
+    The hash was taken before the features moved to gaussian_class_features (commit b09895b) and is unchanged.
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for seed in (0, 1, 2024):
+        for kw in (dict(n=400, p=0.05, q=0.01),
+                   dict(sizes=[100, 60, 140], p=0.06, q=0.02, mu=[[0, 1], [1, 0], [2, 2]], sigma=0.5)):
+            g = sample_csbm(**kw, seed=seed)
+            for a in (g.adjacency.indptr, g.adjacency.indices, g.labels, g.features):
+                h.update(np.ascontiguousarray(a).tobytes())
+    assert h.hexdigest() == "b3287c937465cbcceff07a442100e0a0bc6a9eba232b301c90855cb95d1c66fd"
