@@ -112,21 +112,24 @@ class TestHandExamples:
         assert dirichlet_energy(np.ones(3), path3.adjacency) == 0.0
 
     def test_mad_hand(self, path3):
+        # Chen et al.'s definition (SCIENCE.md section 6): a node averages its NON-ZERO distances and
+        # the graph averages the nodes with a non-zero value (the old expectations averaged zeros too).
         a = path3.adjacency
-        # cos(h0,h1)=1 -> D=0; cos(h1,h2)=0 -> D=1. Node means: 0, (0+1)/2, 1 -> MAD 0.5
-        assert mad(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), a) == pytest.approx(0.5, abs=1e-15)
+        # cos(h0,h1)=1 -> D=0; cos(h1,h2)=0 -> D=1. Node values: none, 1, 1 -> MAD 1 (plain mean: 0.5)
+        assert mad(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), a) == pytest.approx(1.0, abs=1e-15)
         # 1-D: cosine is the product of signs; alternating signs -> D = 2 everywhere
         assert mad(np.array([1.0, -2.0, 3.0]), a) == pytest.approx(2.0, abs=1e-15)
-        # a zero vector has cosine 0 with everything: node0 1, node1 (1+0)/2, node2 0 -> 0.5
-        assert mad(np.array([0.0, 1.0, 1.0]), a) == pytest.approx(0.5, abs=1e-15)
-        # identical representations give 0
+        # a zero vector has cosine 0 with everything: node0 1, node1 1 (its 0 dropped), node2 none -> 1
+        assert mad(np.array([0.0, 1.0, 1.0]), a) == pytest.approx(1.0, abs=1e-15)
+        # identical representations: every distance is zero -> 0
         assert mad(np.array([2.0, 2.0, 2.0]), a) == 0.0
 
     def test_mad_skips_nodes_without_neighbours(self):
         g = Graph.from_edges([0, 3], [1, 3], n_nodes=4)  # node 2 isolated, node 3 only a self-loop
         h = np.array([1.0, -1.0, 5.0, 7.0])
         assert mad(h, g.adjacency) == pytest.approx(2.0, abs=1e-15)  # only nodes 0 and 1 count
-        assert mad(h, sp.csr_array((4, 4))) == 0.0
+        # no neighbour pair at all: MAD is undefined (NaN; SCIENCE.md section 6, measures._smoothness.mad)
+        assert np.isnan(mad(h, sp.csr_array((4, 4))))
 
     def test_class_statistics_hand(self):
         h = np.array([[1.0, 0.0], [3.0, 4.0], [5.0, 1.0], [9.0, 9.0], [100.0, 100.0]])

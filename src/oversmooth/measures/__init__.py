@@ -10,16 +10,39 @@ Examples
 0.158655
 """
 
+from ._embeddings import (
+    PROFILE_METRICS,
+    Profile,
+    between_class_spread,
+    class_separation,
+    profile_embeddings,
+    within_class_spread,
+)
+from ._probe import linear_probe, probe_accuracy
 from ._profile import EXACT_MAX_NODES, VarianceEstimate, depth_profile, feature_noise_variance
+from ._smoothness import (
+    GDR_MAX_NODES,
+    MADGAP_EXACT_MAX_NODES,
+    MADGAP_SAMPLE_SOURCES,
+    EdgeArrays,
+    HopMasks,
+    dirichlet_energy,
+    edge_arrays,
+    edge_smoothness,
+    effective_rank,
+    group_distance_ratio,
+    hop_masks,
+    mad,
+    mad_gap,
+    normalized_dirichlet_energy,
+    rayleigh_quotient,
+)
 from ._stats import (
     bayes_error,
     bayes_error_lda,
     class_indicator,
     class_means,
     cross_sectional_spread,
-    dirichlet_energy,
-    edge_arrays,
-    mad,
     mahalanobis_distances,
     mean_gap,
     realised_error,
@@ -43,4 +66,24 @@ __all__ = [
     "mean_gap",
     "realised_error",
     "structural_spread",
+    "GDR_MAX_NODES",
+    "MADGAP_EXACT_MAX_NODES",
+    "MADGAP_SAMPLE_SOURCES",
+    "EdgeArrays",
+    "HopMasks",
+    "edge_smoothness",
+    "effective_rank",
+    "group_distance_ratio",
+    "hop_masks",
+    "mad_gap",
+    "normalized_dirichlet_energy",
+    "rayleigh_quotient",
+    "PROFILE_METRICS",
+    "Profile",
+    "between_class_spread",
+    "class_separation",
+    "profile_embeddings",
+    "within_class_spread",
+    "linear_probe",
+    "probe_accuracy",
 ]

@@ -1,4 +1,4 @@
-"""Per-class statistics, Bayes and realised errors, Dirichlet energy and MAD.
+"""Per-class statistics, Bayes and realised errors (smoothness measures: ``_smoothness``).
 
 Two different within-class "variances" appear in this package; never mix them up:
 
@@ -35,9 +35,6 @@ __all__ = [
     "bayes_error",
     "bayes_error_lda",
     "realised_error",
-    "dirichlet_energy",
-    "mad",
-    "edge_arrays",
 ]
 
 
@@ -252,75 +249,3 @@ def realised_error(h: Any, labels: Any) -> float:
     scores = np.einsum("nd,dk->nk", h2, prec @ means.T) - 0.5 * np.einsum("ki,ij,kj->k", means, prec, means)
     pred = np.argmax(scores, axis=1)
     return float(np.mean(pred != lab))
-
-
-def edge_arrays(adjacency: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Endpoints (rows, cols) of every ordered neighbour pair, self-loops excluded.
-
-    Compute once and pass as ``edges=`` to :func:`dirichlet_energy` and :func:`mad` when
-    measuring many depths of the same graph.
-    """
-    a = sp.csr_array(getattr(adjacency, "adjacency", adjacency))
-    rows = np.repeat(np.arange(a.shape[0], dtype=a.indices.dtype), np.diff(a.indptr))
-    off = rows != a.indices
-    return rows[off], a.indices[off]
-
-
-def dirichlet_energy(h: Any, adjacency: Any = None, *, edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
-    """Dirichlet energy ``(1/N) sum_i sum_{j in N(i)} ||h_i - h_j||^2`` (Rusch et al., 2023).
-
-    Sums over ordered neighbour pairs (each undirected edge twice); self-loops add 0.
-    Pass ``edges=edge_arrays(A)`` instead of ``adjacency`` to reuse them across depths.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> from oversmooth.measures import dirichlet_energy
-    >>> a = sp.csr_array([[0, 1], [1, 0]])
-    >>> dirichlet_energy(np.array([0.0, 2.0]), a)
-    4.0
-    """
-    h2 = np.ascontiguousarray(_as_2d(h))  # row gathers from a strided view are ~5x slower
-    r, c = edge_arrays(adjacency) if edges is None else edges
-    total = 0.0
-    step = max(1, 4_000_000 // max(1, h2.shape[1]))  # bounded memory on large graphs
-    for s in range(0, r.size, step):
-        diff = h2[r[s:s + step]] - h2[c[s:s + step]]
-        total += float(np.einsum("ij,ij->", diff, diff))
-    return total / h2.shape[0]
-
-
-def mad(h: Any, adjacency: Any = None, *, edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
-    """Mean average distance (Chen et al., 2020) over neighbour pairs.
-
-    ``D_ij = 1 - cos(h_i, h_j)`` for the neighbour pairs of ``adjacency`` (self-loops
-    excluded); MAD averages ``D_ij`` over each node's neighbours, then over nodes that
-    have neighbours. A zero vector has cosine 0 with everything (distance 1). Unlike
-    Chen et al., who divide by the number of *non-zero* distances, we divide by the
-    number of pairs, so identical representations give MAD = 0. In 1-D the cosine is
-    the product of signs. ``edges=edge_arrays(A)`` reuses the pairs across depths.
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> from oversmooth.measures import mad
-    >>> a = sp.csr_array([[0, 1, 1], [1, 0, 0], [1, 0, 0]])
-    >>> mad(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), a)
-    0.5
-    """
-    h2 = _as_2d(h)
-    r, c = edge_arrays(adjacency) if edges is None else edges
-    if r.size == 0:
-        return 0.0
-    norms = np.sqrt(np.einsum("ij,ij->i", h2, h2))
-    unit = np.divide(h2, norms[:, None], out=np.zeros_like(h2), where=norms[:, None] > 0)
-    if unit.shape[1] == 1:
-        u = unit[:, 0]  # 1-D gathers are several times faster than unit[r, 0]
-        cos = u[r] * u[c]
-    else:
-        cos = np.einsum("ij,ij->i", unit[r], unit[c])
-    n = h2.shape[0]
-    per_node = np.bincount(r, weights=1.0 - cos, minlength=n)
-    deg = np.bincount(r, minlength=n)
-    has = deg > 0
-    return float(np.mean(per_node[has] / deg[has]))
