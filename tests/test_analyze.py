@@ -1,4 +1,4 @@
-"""``oversmooth analyze``: CSBM fit, saturation level, reach, probe, the analysis and its CLI."""
+"""``oversmooth analyze``: CSBM fit, saturation level, reach, probe, features, splits, the analysis and its CLI."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from _helpers import needs_planetoid_raw, planetoid_raw_dir
 from oversmooth import theory
 from oversmooth.cli import main
-from oversmooth.experiments import analyze_graph, fit_csbm, graph_reach, linear_probe
+from oversmooth.experiments import analyze_graph, fit_csbm, graph_reach, linear_probe, random_split
 from oversmooth.experiments._analyze import prepare_graph, saturation_level
-from oversmooth.graphs import Graph, planetoid_structure, sample_csbm
+from oversmooth.graphs import Graph, load_planetoid, planetoid_structure, sample_csbm
 from oversmooth.measures import feature_noise_variance
 
-RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "planetoid"
+RAW = planetoid_raw_dir()  # $OVERSMOOTH_PLANETOID_RAW (tests/_helpers.py)
+FAST = ["separation", "rayleigh_quotient"]  # a cheap profile for tests that are about something else
+_QUICK = ["--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4", "--splits", "1",
+          "--metrics", "separation"]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +107,7 @@ def test_linear_probe_separates_gaussian_blobs():
 
 # --------------------------------------------------------------------------- analysis
 def test_analysis_rows_theory_recommendation(csbm):
-    res = analyze_graph(csbm, 6, seeds=2, alphas=(0.1, 0.3), bfs_sources=8, seed=1)
+    res = analyze_graph(csbm, 6, seeds=2, alphas=(0.1, 0.3), bfs_sources=8, seed=1, metrics=FAST)
     assert [r["depth"] for r in res.rows] == list(range(7))
     for r in res.rows:
         for v in r.values():
@@ -123,9 +127,10 @@ def test_analysis_rows_theory_recommendation(csbm):
 
 
 def test_analysis_is_deterministic(csbm):
-    a = analyze_graph(csbm, 3, seeds=2, alphas=(0.2,), bfs_sources=4, seed=5, variance="hutchinson").to_json()
-    b = analyze_graph(csbm, 3, seeds=2, alphas=(0.2,), bfs_sources=4, seed=5, variance="hutchinson").to_json()
-    c = analyze_graph(csbm, 3, seeds=2, alphas=(0.2,), bfs_sources=4, seed=6, variance="hutchinson").to_json()
+    kw = dict(seeds=2, alphas=(0.2,), bfs_sources=4, variance="hutchinson", metrics=["mad_gap", "separation"])
+    a = analyze_graph(csbm, 3, seed=5, **kw).to_json()
+    b = analyze_graph(csbm, 3, seed=5, **kw).to_json()
+    c = analyze_graph(csbm, 3, seed=6, **kw).to_json()
     a.pop("seconds"), b.pop("seconds"), c.pop("seconds")
     assert a == b
     assert a["rows"] != c["rows"]
@@ -193,7 +198,8 @@ def test_analysis_with_real_features_probe():
 
 
 def test_planetoid_cora_analysis_is_sane():
-    res = analyze_graph(planetoid_structure("cora"), 4, seeds=2, alphas=(), bfs_sources=8)
+    res = analyze_graph(planetoid_structure("cora"), 4, seeds=2, alphas=(), bfs_sources=8, metrics=FAST)
+    assert res.features["kind"] == "gaussian" and "has no features" in res.features["summary"]
     assert res.fit.n_components == 78 and res.fit.n_classes == 7
     assert res.rows[0]["variance_method"] == "exact"
     v = [r["feature_variance"] for r in res.rows]
@@ -205,7 +211,7 @@ def test_planetoid_cora_analysis_is_sane():
 def test_cli_analyze_cora_json_and_figure(tmp_path, capsys):
     js, fig = tmp_path / "cora.json", tmp_path / "cora.png"
     rc = main(["analyze", "cora", "--depth", "3", "--seeds", "2", "--alphas", "0.1", "--bfs-sources", "4",
-               "--json", str(js), "--figure", str(fig)])
+               "--json", str(js), "--figure", str(fig), "--metrics", "separation", "rayleigh_quotient"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "self-loops added" in out and "recommendation" in out and "fitted CSBM" in out
@@ -216,7 +222,7 @@ def test_cli_analyze_cora_json_and_figure(tmp_path, capsys):
 
 def test_cli_analyze_json_to_stdout(capsys):
     rc = main(["analyze", "citeseer", "--depth", "2", "--seeds", "1", "--alphas", "--bfs-sources", "4",
-               "--json", "-"])
+               "--json", "-", "--metrics"])
     out = capsys.readouterr().out
     assert rc == 0
     data = json.loads(out)
@@ -250,7 +256,8 @@ def test_cli_analyze_errors_one_line(argv, needle, capsys):
 def test_cli_analyze_planetoid_name_beside_a_folder_of_that_name(tmp_path, monkeypatch, capsys):
     (tmp_path / "cora").mkdir()
     monkeypatch.chdir(tmp_path)
-    rc = main(["analyze", "cora", "--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4", "--json", "-"])
+    rc = main(["analyze", "cora", "--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4", "--json", "-",
+               "--metrics"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["csbm_fit"]["n_nodes"] == 2708
 
 
@@ -265,18 +272,259 @@ def test_cli_analyze_unlabelled_and_directed_errors(tmp_path, capsys):
     assert len(err) == 1 and "--symmetrize" in err[0]
 
 
-@pytest.mark.skipif(not (RAW / "ind.pubmed.graph").is_file(), reason="raw Planetoid files absent")
+@needs_planetoid_raw
 def test_cli_analyze_pubmed_real_features_unverifiable(tmp_path, capsys):
     # PubMed's allx is not in RAW and no hash for it ships: refused before any download
     assert main(["analyze", "pubmed", "--features", "real", "--root", str(RAW), "--data-dir", str(tmp_path),
                  "--depth", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "ind.pubmed.allx" in err[0] and "cannot be verified" in err[0]
+    # features auto: the structure from --root, Gaussian class features, and the reason said
+    assert main(["analyze", "pubmed", "--root", str(RAW), "--data-dir", str(tmp_path), "--json", "-"] + _QUICK) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["features"]["kind"] == "gaussian"
+    assert any("ind.pubmed.allx" in n and "Gaussian class features instead" in n for n in data["notes"])
 
 
-@pytest.mark.skipif(not (RAW / "ind.citeseer.graph").is_file(), reason="raw Planetoid files absent")
+@needs_planetoid_raw
 def test_cli_analyze_citeseer_real_features(tmp_path, capsys):
     rc = main(["analyze", "citeseer", "--features", "real", "--root", str(RAW), "--data-dir", str(tmp_path),
-               "--depth", "2", "--seeds", "1", "--splits", "2", "--alphas", "--bfs-sources", "4"])
+               "--depth", "2", "--seeds", "1", "--splits", "2", "--alphas", "--bfs-sources", "4", "--metrics", "mad",
+               "--probe-rank", "32"])
     out = capsys.readouterr().out
-    assert rc == 0 and "linear probe at depth" in out and "probe test acc" in out
+    assert rc == 0 and "linear probe (real features) at depth" in out and "probe test acc" in out
+    assert "features: real features: the graph's own features (Planetoid bag-of-words" in out and "3703 dims" in out
+
+
+# --------------------------------------------------------------------------- features used
+def _featured(n=300, d=12, scale=4.0, seed=0):
+    """A CSBM structure with d-dim features that name the class almost perfectly."""
+    g = sample_csbm(n, p=0.05, q=0.01, seed=seed)
+    rng = np.random.default_rng(seed)
+    x = scale * np.eye(2)[g.labels] @ rng.standard_normal((2, d)) + rng.standard_normal((n, d))
+    return g, x
+
+
+def test_features_auto_uses_the_graphs_own_and_gaussian_is_explicit():
+    g, x = _featured()
+    gx = Graph(g.adjacency, labels=g.labels, features=x, name="feat")
+    kw = dict(seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST + ["probe_accuracy"])
+    real = analyze_graph(gx, 2, **kw)
+    gauss = analyze_graph(gx, 2, features="gaussian", **kw)
+    assert real.features["kind"] == "real" and real.features["dim"] == 12 and real.config["features"] == "real"
+    assert "the graph's own features" in real.features["summary"] and "12 dims" in real.features["summary"]
+    assert gauss.features["kind"] == "gaussian" and "explicit" in gauss.features["summary"]
+    # the probe sees x (near-perfect at depth 0), not a 2-dim Gaussian draw with snr 1 (~76% at depth 0)
+    assert real.rows[0]["probe_test_accuracy"] > 0.95
+    assert gauss.rows[0]["probe_test_accuracy"] < 0.9
+    assert real.rows[0]["dim"] == 12 and gauss.rows[0]["dim"] == 2
+    assert real.recommendation["criterion"].startswith("validation error of a linear probe")
+    assert gauss.recommendation["criterion"].startswith("realised error of Gaussian")
+    # the noise-model columns do not depend on the features used
+    assert real.rows[1]["feature_variance"] == gauss.rows[1]["feature_variance"]
+    assert real.rows[1]["gap"] == pytest.approx(gauss.rows[1]["gap"])
+    out = json.loads(json.dumps(real.to_json(), allow_nan=False))
+    assert out["features"]["kind"] == "real" and out["config"]["noise_model"]["sigma"] == 1.0
+
+
+def test_features_from_a_pyg_data_with_x():
+    torch = pytest.importorskip("torch")
+    data_mod = pytest.importorskip("torch_geometric.data")
+    g, x = _featured(seed=1)
+    up = sp.triu(g.adjacency, k=1).tocoo()
+    ei = torch.tensor(np.vstack([np.r_[up.row, up.col], np.r_[up.col, up.row]]), dtype=torch.long)
+    data = data_mod.Data(x=torch.tensor(x, dtype=torch.float32), edge_index=ei, y=torch.tensor(g.labels))
+    res = analyze_graph(data, 1, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST)
+    assert res.features["kind"] == "real" and res.features["dim"] == 12
+    assert "torch_geometric" in res.features["origin"]
+    assert res.rows[0]["probe_test_accuracy"] > 0.95
+    assert res.fit.n_edges == g.n_edges
+
+
+def test_features_array_argument_and_its_errors():
+    g, x = _featured(seed=2)
+    res = analyze_graph(g, 1, features=x, features_source="my array", seeds=1, alphas=(), splits=1,
+                        bfs_sources=4, metrics=FAST)
+    assert res.features["origin"] == "my array" and res.features["dim"] == 12
+    with pytest.raises(ValueError, match=r"features must be an \(N, d\) array with N = 300"):
+        analyze_graph(g, 1, features=x[:10])
+    with pytest.raises(ValueError, match="features must be finite"):
+        analyze_graph(g, 1, features=np.full_like(x, np.nan))
+    with pytest.raises(ValueError, match="features must be one of"):
+        analyze_graph(g, 1, features="gaussain")
+    with pytest.raises(ValueError, match="metrics: unknown metric 'madd'"):
+        analyze_graph(g, 1, metrics=["madd"])
+
+
+def test_high_dimensional_features_are_reduced_and_the_share_stated():
+    g, x = _featured(d=40, seed=3)
+    res = analyze_graph(g, 1, features=x, probe_rank=8, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST)
+    f = res.features
+    assert f["dim"] == 40 and f["measured_dim"] == 8 and res.rows[0]["dim"] == 8
+    assert 0.0 < f["captured_energy"] < 1.0
+    assert "top 8 principal directions" in f["summary"] and "% of ||X||_F^2" in f["summary"]
+    # no LDA Bayes error in the features' own dimension: the Bayes columns are the K-dim noise model's
+    assert any("no LDA Bayes error" in n for n in res.notes)
+
+
+def test_profile_columns_per_depth_and_skipped_profile():
+    g, x = _featured(seed=4)
+    res = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, seed=0)
+    r = res.rows
+    for key in ("separation", "within_class_spread", "rayleigh_quotient", "mad", "mad_gap", "effective_rank",
+                "group_distance_ratio", "dirichlet_energy", "probe_accuracy"):
+        assert key in r[0], key
+    assert r[2]["rayleigh_quotient"] < r[0]["rayleigh_quotient"]  # propagation smooths
+    bare = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=())
+    assert "separation" not in bare.rows[0] and "probe_test_accuracy" in bare.rows[0]
+    # the probe does not depend on the profile
+    assert [row["probe_test_accuracy"] for row in bare.rows] == [row["probe_test_accuracy"] for row in r]
+
+
+# --------------------------------------------------------------------------- splits
+def test_split_given_as_indices_drops_unlabelled_nodes():
+    g, x = _featured(seed=5)
+    lab = g.labels.copy()
+    lab[:5] = -1
+    gg = Graph(g.adjacency, labels=lab, features=x)
+    rest = np.setdiff1d(np.arange(300), np.arange(0, 300, 3))
+    tr, va, te = np.arange(0, 300, 3), rest[:50], rest[50:]  # both classes (blocks are contiguous) in each
+    res = analyze_graph(gg, 1, split=(tr, va, te), seeds=1, alphas=(), bfs_sources=4, metrics=())
+    assert res.config["splits"] == 1 and "train 100, val 50, test 150" in res.config["split"]
+    assert "validation error of a linear probe" in res.recommendation["criterion"]
+    with pytest.raises(ValueError, match="split"):
+        analyze_graph(gg, 1, split=(np.arange(5), va, te), metrics=())  # train only unlabelled nodes
+
+
+def test_random_split_is_reexported_and_matches_graphs():
+    from oversmooth import graphs
+
+    lab = np.array([0, 1] * 20)
+    a = random_split(lab, np.random.default_rng(3))
+    b = graphs.random_split(lab, np.random.default_rng(3))
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+
+
+@needs_planetoid_raw
+def test_real_cora_features_public_split():
+    g = load_planetoid("cora", root=RAW, download=False)
+    res = analyze_graph(g, 2, split="public", seeds=1, alphas=(), bfs_sources=4, metrics=FAST)
+    f = res.features
+    assert f["kind"] == "real" and f["dim"] == 1433 and f["measured_dim"] == 128
+    assert "the graph's own features (Planetoid bag-of-words features (ind.cora.allx, ind.cora.tx)" in f["origin"]
+    assert res.config["split"] == "Planetoid public split: train 140, val 500, test 1000 nodes"
+    acc = [r["probe_test_accuracy"] for r in res.rows]
+    assert acc[0] < 0.6 and acc[2] > 0.7  # 140 training nodes: propagation is what makes the probe work
+    assert res.recommendation["depth"] in (1, 2)
+
+
+# --------------------------------------------------------------------------- CLI: features and splits
+def _edge_list(tmp_path, g):
+    up = sp.triu(g.adjacency, k=1).tocoo()
+    e = tmp_path / "edges.txt"
+    np.savetxt(e, np.c_[up.row, up.col], fmt="%d")
+    lab = tmp_path / "labels.txt"
+    np.savetxt(lab, np.c_[np.arange(g.n_nodes), g.labels], fmt="%d")
+    return str(e), str(lab)
+
+
+
+def test_cli_features_file_for_an_edge_list(tmp_path, capsys):
+    g, x = _featured(seed=6)
+    e, lab = _edge_list(tmp_path, g)
+    xf = tmp_path / "x.npy"
+    np.save(xf, x)
+    assert main(["analyze", e, "--labels", lab, "--features", str(xf)] + _QUICK) == 0
+    out = capsys.readouterr().out
+    assert f"features: real features: --features file {xf}, 12 dims" in out
+    assert "linear probe (real features)" in out
+    assert main(["analyze", e, "--labels", lab, "--features", str(xf), "--json", "-"] + _QUICK) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["features"]["kind"] == "real" and data["features"]["origin"] == f"--features file {xf}"
+
+
+def test_cli_edge_list_without_features_says_gaussian(tmp_path, capsys):
+    g, _ = _featured(seed=7)
+    e, lab = _edge_list(tmp_path, g)
+    assert main(["analyze", e, "--labels", lab] + _QUICK) == 0
+    out = capsys.readouterr().out
+    assert "features: Gaussian class features (graph 'edges' has no features)" in out
+
+
+@needs_planetoid_raw
+def test_cli_cora_real_features_from_root_and_gaussian_explicit(tmp_path, capsys):
+    fig = tmp_path / "cora.png"
+    assert main(["analyze", "cora", "--root", str(RAW), "--data-dir", str(tmp_path), "--figure", str(fig),
+                 "--probe-rank", "32"] + _QUICK) == 0
+    out = capsys.readouterr().out
+    assert "features: real features: the graph's own features (Planetoid bag-of-words features" in out
+    assert "1433 dims; measured on their top 32 principal directions" in out
+    assert "linear probe (real features) at depth" in out
+    assert fig.is_file()
+    assert main(["analyze", "cora", "--root", str(RAW), "--features", "gaussian", "--json", "-"] + _QUICK) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["features"]["kind"] == "gaussian" and "explicit" in data["features"]["summary"]
+
+
+def test_cli_cora_without_raw_files_falls_back_and_says_so(tmp_path, capsys):
+    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--json", "-"] + _QUICK) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["features"]["kind"] == "gaussian"
+    assert any("no usable Planetoid feature files" in n for n in data["notes"])
+
+
+def test_cli_split_public_and_file(tmp_path, capsys):
+    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--split", "public", "--json", "-"]
+                + _QUICK) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["split"].startswith("Planetoid public split: train 140")
+    sp_file = tmp_path / "split.npz"
+    mask = np.zeros(2708, dtype=bool)
+    mask[:300] = True
+    np.savez(sp_file, train=mask, val=np.arange(300, 400), test=np.arange(400, 900))
+    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--split", str(sp_file)] + _QUICK) == 0
+    out = capsys.readouterr().out
+    assert f"split: split file {sp_file}: train 300, val 100, test 500 nodes" in out
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--features", "gausian"], "--features must be auto, gaussian, real or a .npy/.npz feature file"),
+    (["--features", "{bad_rows}"], "--features:"),
+    (["--split", "publik"], "--split must be random, public or an .npz split file"),
+    (["--split", "{bad_split}"], "--split"),
+    (["--splits", "0"], "--splits must be >= 1"),
+    (["--probe-rank", "0"], "--probe-rank must be >= 1"),
+    (["--metrics", "madd"], "metrics: unknown metric 'madd'"),
+])
+def test_cli_bad_features_and_split_one_line(tmp_path, capsys, extra, needle):
+    np.save(tmp_path / "bad_rows.npy", np.zeros((5, 3)))
+    np.savez(tmp_path / "bad_split.npz", train=[0, 1], val=[1], test=[2])  # train and val overlap
+    extra = [a.format(bad_rows=tmp_path / "bad_rows.npy", bad_split=tmp_path / "bad_split.npz") for a in extra]
+    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--depth", "1"] + extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+
+
+def test_cli_split_public_on_an_edge_list_is_one_line(tmp_path, capsys):
+    g, _ = _featured(seed=8)
+    e, lab = _edge_list(tmp_path, g)
+    assert main(["analyze", e, "--labels", lab, "--split", "public"] + _QUICK) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--split public" in err[0] and "public split" in err[0]
+
+
+def test_npz_graph_holding_features_api_and_cli(tmp_path, capsys):
+    from oversmooth.graphs import read_graph
+
+    g, x = _featured(seed=9)
+    up = sp.triu(g.adjacency, k=1).tocoo()
+    f = tmp_path / "graph.npz"
+    np.savez(f, edge_index=np.vstack([up.row, up.col]), y=g.labels, x=x)
+    res = analyze_graph(read_graph(f), 1, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST)
+    assert res.features["kind"] == "real" and res.features["dim"] == 12
+    assert f"graph.npz, key 'x'" in res.features["origin"]
+    assert res.rows[0]["probe_test_accuracy"] > 0.95
+    assert main(["analyze", str(f)] + _QUICK) == 0
+    out = capsys.readouterr().out
+    assert "features: real features: the graph's own features (" in out and "key 'x'" in out
+    assert main(["analyze", str(f), "--features", "gaussian"] + _QUICK) == 0
+    assert "features: Gaussian class features (explicit choice (features='gaussian')" in capsys.readouterr().out

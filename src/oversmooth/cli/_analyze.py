@@ -16,30 +16,76 @@ _TABLE = (
     ("theory_feature_variance", "CSBM var"), ("bayes_error", "bayes err"), ("theory_bayes_error", "CSBM bayes"),
     ("realised_error", "realised"), ("realised_error_se", "+- SE"),
 )
-_PROBE = (("probe_val_error", "probe val err"), ("probe_test_accuracy", "probe test acc"),
-          ("probe_test_accuracy_std", "+- std"))
+_PROFILE = (("depth", "depth"), ("probe_val_error", "probe val err"), ("probe_test_accuracy", "probe test acc"),
+            ("probe_test_accuracy_std", "+- std"), ("separation", "separation"),
+            ("within_class_spread", "within spread"), ("rayleigh_quotient", "rayleigh"), ("mad", "MAD"),
+            ("mad_gap", "MADGap"), ("group_distance_ratio", "GDR"), ("effective_rank", "eff rank"))
+_NAMED = ("auto", "gaussian", "real")
+_SPLITS = ("random", "public")
 
 
-def _load(args: argparse.Namespace) -> Any:
-    from ..graphs import PLANETOID_NAMES, load_planetoid, planetoid_structure, read_graph
+def _load(args: argparse.Namespace) -> tuple[Any, Any, str | None, list[str]]:
+    """(graph, features argument for analyze_graph, where the features came from, notes)."""
+    from ..graphs import (PLANETOID_NAMES, UnverifiedFileError, load_planetoid, planetoid_structure, read_features,
+                          read_graph)
     from . import CLIError
 
+    spec = args.features
+    if spec not in _NAMED and not Path(spec).is_file():
+        raise CLIError(f"oversmooth analyze: error: --features must be auto, gaussian, real or a .npy/.npz feature "
+                       f"file; file not found: {spec}")
+    notes: list[str] = []
     path = Path(args.graph)
     if path.is_file():  # a folder that happens to be named cora (e.g. a --root) is not a graph file
-        labels = args.labels
-        return read_graph(path, labels, directed=args.directed, symmetrize=args.symmetrize,
-                          delimiter=args.delimiter, header=args.header)
-    name = args.graph.lower()
-    if name not in PLANETOID_NAMES:
-        raise CLIError(f"oversmooth analyze: error: {args.graph!r} is neither a file nor a Planetoid name "
-                       f"({', '.join(PLANETOID_NAMES)})")
-    if args.labels:
-        raise CLIError("oversmooth analyze: error: --labels goes with a graph file, not a Planetoid name")
-    if args.features == "real":
-        return load_planetoid(name, root=args.root, data_dir=args.data_dir, allow_unverified=args.allow_unverified)
-    if args.root:
-        return load_planetoid(name, root=args.root, data_dir=args.data_dir, features=False, download=False)
-    return planetoid_structure(name)
+        graph = read_graph(path, args.labels, directed=args.directed, symmetrize=args.symmetrize,
+                           delimiter=args.delimiter, header=args.header)
+    else:
+        name = args.graph.lower()
+        if name not in PLANETOID_NAMES:
+            raise CLIError(f"oversmooth analyze: error: {args.graph!r} is neither a file nor a Planetoid name "
+                           f"({', '.join(PLANETOID_NAMES)})")
+        if args.labels:
+            raise CLIError("oversmooth analyze: error: --labels goes with a graph file, not a Planetoid name")
+        graph = None
+        if spec == "real":  # the raw files from --root, the cache, or downloaded (SHA-256 checked)
+            graph = load_planetoid(name, root=args.root, data_dir=args.data_dir,
+                                   allow_unverified=args.allow_unverified)
+        elif spec == "auto":  # the raw files when they are here (--root or the cache); never downloads
+            try:
+                graph = load_planetoid(name, root=args.root, data_dir=args.data_dir, download=False,
+                                       allow_unverified=args.allow_unverified, progress=False)
+            except (FileNotFoundError, UnverifiedFileError) as exc:
+                notes.append(f"no usable Planetoid feature files ({exc}); Gaussian class features instead: pass "
+                             "--root DIR with the raw files, or --features real to download them")
+        if graph is None:
+            graph = (load_planetoid(name, root=args.root, data_dir=args.data_dir, features=False, download=False)
+                     if args.root else planetoid_structure(name))
+    if spec in _NAMED:
+        return graph, spec, None, notes
+    try:
+        x = read_features(spec, graph.n_nodes)
+    except ValueError as exc:
+        raise CLIError(f"oversmooth analyze: error: --features: {exc}") from None
+    if graph.features is not None:
+        notes.append(f"--features {spec} replaces the graph's own features")
+    return graph, x, f"--features file {spec}", notes
+
+
+def _check_split(args: argparse.Namespace, graph: Any) -> Any:
+    from ..graphs import resolve_split
+    from . import CLIError
+
+    spec = args.split
+    if spec not in _SPLITS and not Path(spec).is_file():
+        raise CLIError(f"oversmooth analyze: error: --split must be random, public or an .npz split file; "
+                       f"file not found: {spec}")
+    if spec == "random":
+        return spec  # drawn from the labelled nodes by analyze_graph
+    try:
+        resolve_split(spec, graph)
+    except (ValueError, OSError) as exc:
+        raise CLIError(f"oversmooth analyze: error: --split {spec}: {exc}") from None
+    return spec
 
 
 def _print(res: Any, graph: Any) -> None:
@@ -50,6 +96,8 @@ def _print(res: Any, graph: Any) -> None:
     cfg = res.config
     print(f"oversmooth {__version__}  analyze  {res.name}: N={f.n_nodes} edges={f.n_edges} (undirected, stored "
           f"without self-loops) classes={f.n_classes} labelled={f.n_labelled}")
+    print(f"features: {res.features['summary']}")
+    print(f"split: {cfg['split']}")
     meta = graph.metadata or {}
     cleaned = [f"{k.replace('_', ' ')}={meta[k]}" for k in ("duplicate_edges", "self_loops_removed", "symmetrized")
                if meta.get(k)]
@@ -68,11 +116,19 @@ def _print(res: Any, graph: Any) -> None:
     print(f"   sum_j pi_j^2={f.pi_sq_sum:.4g}  variance limit (component-wise)={f.limit_variance:.4g}  "
           f"bounds [sigma^2/N={1 / f.n_nodes:.3g}, sigma^2=1]")
     print(f"   components={f.n_components} (largest {f.largest_component})  isolated nodes={f.isolated_nodes}")
-    print(f"\n2-3. per depth: Gaussian class features (means {cfg['snr']:g} x one-hot, sigma=1, {cfg['seeds']} draws), "
-          f"variance {cfg['variance']}" + (f" ({cfg['probes']} probes)" if cfg["probes"] else "")
-          + "; CSBM = the fitted model's theory (mean-field gap M^n mu, Catalan variance (ours))")
-    cols = list(_TABLE) + (list(_PROBE) if cfg["features"] == "real" else [])
+    print(f"\n2. per depth, the Gaussian noise model (class means {cfg['snr']:g} x one-hot, sigma=1, {cfg['seeds']} "
+          f"draw(s)): gap, feature-noise variance ({cfg['variance']}"
+          + (f", {cfg['probes']} probes" if cfg["probes"] else "")
+          + "), Bayes error (LDA, K dims), realised error; CSBM = the fitted model's theory (mean-field gap "
+          "M^n mu, Catalan variance (ours))")
+    print(format_table(res.rows, list(_TABLE)))
+    cols = [c for c in _PROFILE if c[0] in res.rows[0]]
+    print(f"\n3. per depth, profile of {res.features['measured']} ({res.features['kind']} features, "
+          f"{res.features['measured_dim']} dims); probe: {cfg['split']}")
     print(format_table(res.rows, cols))
+    pnotes = sorted({part for r in res.rows for part in (r.get("profile_notes") or "").split("; ") if part})
+    for note in pnotes:
+        print(f"   profile: {note}")
     reach = res.reach
     print(f"\n   reach (BFS from {reach['sources']} sources): new nodes per hop "
           + " ".join(f"{v:.3g}" for v in reach["new_per_hop"][: min(len(reach['new_per_hop']), 16)])
@@ -90,8 +146,8 @@ def _print(res: Any, graph: Any) -> None:
     print(f"   depth {rec['depth']} (depths {lo}..{hi} are within one SE of the best), by the {rec['criterion']}")
     if "probe" in rec:
         p = rec["probe"]
-        print(f"   linear probe at depth {p['depth']}: test accuracy {p['test_accuracy']:.3f} +- "
-              f"{p['test_accuracy_std']:.3f} (std over {cfg['splits']} splits)")
+        print(f"   linear probe ({res.features['kind']} features) at depth {p['depth']}: test accuracy "
+              f"{p['test_accuracy']:.3f} +- {p['test_accuracy_std']:.3f} (std over {cfg['splits']} split(s))")
     print(f"   Gaussian features: realised error {rec['gcn']['error']:.4g} +- {rec['gcn']['se']:.2g} at depth "
           f"{rec['gcn']['depth']}; Bayes-error argmin {rec['bayes_depth']}, fitted-CSBM argmin "
           f"{rec['theory_bayes_depth']}")
@@ -115,13 +171,20 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         raise CLIError(f"oversmooth analyze: error: --depth must be >= 1, got {args.depth}")
     if args.seed < 0:
         raise CLIError(f"oversmooth analyze: error: --seed must be >= 0, got {args.seed}")
+    for opt in ("splits", "probe_rank"):
+        if getattr(args, opt) < 1:
+            raise CLIError(f"oversmooth analyze: error: --{opt.replace('_', '-')} must be >= 1, "
+                           f"got {getattr(args, opt)}")
     try:
-        graph = _load(args)
+        graph, features, source, notes = _load(args)
     except (OSError, IntegrityError, UnverifiedFileError, UnsafePickleError, pickle.UnpicklingError) as exc:
         raise CLIError(f"oversmooth analyze: error: {exc}") from None
-    res = analyze_graph(graph, args.depth, snr=args.snr, features=args.features, seeds=args.seeds,
-                        variance=args.method, probes=args.probes, alphas=args.alphas, bfs_sources=args.bfs_sources,
-                        splits=args.splits, seed=args.seed)
+    split = _check_split(args, graph)
+    res = analyze_graph(graph, args.depth, features=features, features_source=source, split=split, snr=args.snr,
+                        seeds=args.seeds, variance=args.method, probes=args.probes, alphas=args.alphas,
+                        bfs_sources=args.bfs_sources, splits=args.splits, probe_rank=args.probe_rank,
+                        metrics=args.metrics, seed=args.seed)
+    res.notes[1:1] = notes
     out = res.to_json()
     if args.json == "-":
         sys.stdout.write(json.dumps(out, allow_nan=False) + "\n")
@@ -146,25 +209,38 @@ def add_parser(sub: Any) -> None:
         "analyze",
         help="fit a CSBM to a real graph, measure mixing/denoising per depth, recommend a depth",
         description="Fit a CSBM to a labelled graph (a Planetoid name or an edge list / .npz / .graphml / .gml "
-        "file), measure per depth the mixing of Gaussian class features, the feature-noise variance, the Bayes and "
-        "realised errors (and with --features real a linear probe on P^n X), the graph's reach, compare with the "
-        "fitted CSBM's theory and recommend a depth and APPNP's alpha. Propagation: P = D^-1 A with self-loops "
-        "added (A_ii = 1). Planetoid structure and labels ship with the package; --features real loads the raw "
-        "files from --root, the cache ($OVERSMOOTH_DATA or ~/.cache/oversmooth) or downloads them (SHA-256 "
-        "checked).",
+        "file), propagate its features (P^n X) and profile every depth (held-out linear probe, class separation, "
+        "spreads, Dirichlet energies, MAD/MADGap, group distance ratio, effective rank), measure the Gaussian "
+        "noise model's mixing, feature-noise variance, Bayes and realised errors, the graph's reach, compare with "
+        "the fitted CSBM's theory and recommend a depth (by the probe's validation error with real features) and "
+        "APPNP's alpha. Features (--features auto, the default): the graph's own when it has them (Planetoid raw "
+        "files in --root or the cache, an .npz graph holding features), else Gaussian class features; "
+        "--features FILE reads a .npy/.npz matrix; --features gaussian chooses Gaussian class features; "
+        "--features real requires real ones (Planetoid: downloaded if missing, SHA-256 checked). Every output "
+        "says which features were used. Propagation: P = D^-1 A with self-loops added (A_ii = 1).",
         epilog="examples:\n  oversmooth analyze cora --depth 16 --json cora.json --figure cora.png\n"
-        "  oversmooth analyze edges.txt --labels labels.txt --depth 32 --hutchinson\n"
-        "  oversmooth analyze citeseer --features real --root data/planetoid",
+        "  oversmooth analyze cora --root data/planetoid --split public --depth 8\n"
+        "  oversmooth analyze edges.txt --labels labels.txt --features x.npy --depth 32 --hutchinson\n"
+        "  oversmooth analyze citeseer --features gaussian --split split.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("graph", metavar="GRAPH", help="cora | citeseer | pubmed, or a graph file")
     p.add_argument("--labels", default=None, help="labels file for an edge list: 'node label' lines (missing -> -1)")
     p.add_argument("--depth", type=int, default=16, help="largest depth D; rows for 0..D (default 16)")
     p.add_argument("--snr", type=float, default=1.0, help="Gaussian class means snr x one-hot, sigma=1 (default 1)")
-    p.add_argument("--features", default="gaussian", choices=["gaussian", "real"],
-                   help="gaussian (default) or real: add a linear probe on P^n X (needs the graph's features)")
+    p.add_argument("--features", default="auto", metavar="auto|gaussian|real|FILE",
+                   help="auto (default): the graph's own features when it has them, else Gaussian class features; "
+                   "gaussian; real (required; Planetoid files downloaded if missing); or a .npy/.npz feature file")
+    p.add_argument("--split", default="random", metavar="random|public|PATH",
+                   help="probe train/val/test nodes: random 60/20/20 splits (default), public (Planetoid), or an "
+                   ".npz file with train/val/test masks or index arrays")
     p.add_argument("--seeds", type=int, default=3, help="Gaussian feature draws (default 3)")
-    p.add_argument("--splits", type=int, default=3, help="random 60/20/20 splits for the probe (default 3)")
+    p.add_argument("--splits", type=int, default=3, help="random splits for the probe (default 3; --split random)")
+    p.add_argument("--probe-rank", type=int, default=128, metavar="R",
+                   help="real features of more dimensions are projected on their top R principal directions "
+                   "(randomised SVD) before propagation; the probe and the profile see these (default 128)")
+    p.add_argument("--metrics", nargs="*", default=None, metavar="NAME",
+                   help="profile measures per depth (default all; none given: skip the profile)")
     p.add_argument("--probes", type=int, default=32, help="Hutchinson probes (default 32)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--exact", dest="method", action="store_const", const="exact",

@@ -10,7 +10,10 @@ Examples
 
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
 from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
-from ._analyze import AnalysisResult, CSBMFit, analyze_graph, fit_csbm, graph_reach, linear_probe, random_split
+from ..graphs import random_split  # re-exported: moved to oversmooth.graphs
+from ..measures import linear_probe  # re-exported: moved to oversmooth.measures
+from ._analyze import AnalysisResult, analyze_graph
+from ._structure import CSBMFit, fit_csbm, graph_reach, saturation_level
 from ._sweep import (SpecError, SweepSpec, SweepSummary, cell_key, cell_seed, estimate_cost, expand_axis,
                      load_results, load_spec, parse_spec, run_cells, run_sweep, sweep_status, use_backend)
 
@@ -31,6 +34,7 @@ __all__ = [
     "CSBMFit",
     "fit_csbm",
     "graph_reach",
+    "saturation_level",
     "linear_probe",
     "SpecError",
     "SweepSpec",

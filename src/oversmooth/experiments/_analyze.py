@@ -1,59 +1,78 @@
 """``oversmooth analyze``: the theory applied to a real graph, and a depth recommendation.
 
-Given a labelled graph (a Planetoid graph or the user's own), :func:`analyze_graph`
+Given a labelled graph (a Planetoid graph, a PyTorch Geometric ``Data``, a NetworkX graph
+or the user's own file), :func:`analyze_graph`
 
-1. fits a CSBM from the labels (:func:`fit_csbm`): block sizes, the K x K edge
-   densities, the one-layer class transition matrix ``M`` (``M_ab`` = mean over the
-   nodes ``i`` of class a of the weight ``(P 1_b)_i`` that D^-1 A puts on class b), its
-   mixing eigenvalue ``lambda`` (the largest non-trivial one), the average degree and
-   its spread;
-2. measures per depth 0..D, with :func:`oversmooth.measures.depth_profile`, the mixing
-   of Gaussian class features (means ``snr * e_c``, one-hot, noise ``sigma = 1``;
-   K dimensions), the paper's feature-noise variance (exact or Hutchinson with its
-   standard error), the LDA Bayes error and the realised error, over several feature
-   draws; with ``features="real"``, the accuracy of a linear probe (multinomial logistic
-   regression, :func:`linear_probe`) on ``P^n X`` over 60/20/20 random splits; and the
-   graph's reach (:func:`graph_reach`): nodes newly reached per BFS hop from sampled
-   sources and an estimated diameter;
-3. puts the fitted CSBM's theory beside the measurements (mean-field gap ``M^n mu``,
-   the Catalan variance ``sum pi_j^2 + C_n/d^n`` (ours), its Bayes error) and reports the
-   first depth where the graph departs from the model by more than a factor 1.5;
-4. recommends a depth: the argmin of the error (validation error of the probe with real
-   features, else the realised error of the Gaussian features), the depths within one
-   standard error of the best, and APPNP's best alpha.
+1. fits a CSBM from the labels (:func:`~oversmooth.experiments._structure.fit_csbm`):
+   block sizes, the K x K edge densities, the one-layer class transition matrix ``M``,
+   its mixing eigenvalue ``lambda``, the average degree and its spread;
+2. chooses the features (``features="auto"``): the graph's own features when it has
+   them (Planetoid raw files, ``Data.x``, an ``.npz`` holding features, or an array
+   passed in), else Gaussian class features (means ``snr * e_c``, one-hot, ``sigma = 1``;
+   K dimensions), which ``features="gaussian"`` also selects explicitly. Real features
+   of more than ``probe_rank`` dimensions are projected on their top ``probe_rank``
+   principal directions (randomised SVD; propagation commutes with the projection, and
+   the captured share of ``||X||_F^2`` is reported);
+3. propagates them, ``h(n) = P^n X`` for n = 0..D, and measures every layer with
+   :func:`oversmooth.measures.profile_embeddings` (class separation, spreads, the
+   Dirichlet energies, MAD / MADGap, group distance ratio, effective rank, the held-out
+   probe), plus the held-out linear probe over the chosen split(s) (``split="random"``:
+   seeded 60/20/20 splits; ``"public"``: Planetoid's public split; a path: an ``.npz``
+   split file): its validation error recommends the depth for real features;
+4. only the quantities that need a known noise model come from the explicit Gaussian
+   model (class means ``snr * e_c``, ``sigma = 1``): the paper's feature-noise variance
+   (exact or Hutchinson with its standard error), the gap of the class means, the
+   Gaussian-view (LDA) Bayes error and the realised error of Gaussian draws, the fitted
+   CSBM's theory beside them (mean-field gap ``M^n mu``, the Catalan variance
+   ``sum pi_j^2 + C_n/d^n`` (ours)), the first depth where the graph departs from the
+   model by more than a factor 1.5, and APPNP's best alpha. No LDA Bayes error is
+   computed in the real features' dimension: with real features the held-out probe is
+   the accuracy measure;
+5. measures the graph's reach (:func:`~oversmooth.experiments._structure.graph_reach`).
 
 Propagation uses the paper's operator ``P = D^-1 A`` **with self-loops** (``A_ii = 1``,
 existing self-loops replaced). Disconnected graphs are fine: the variance then
-saturates at the component-wise level :func:`saturation_level` (above ``sum_j pi_j^2``);
+saturates at the component-wise level ``saturation_level`` (above ``sum_j pi_j^2``);
 isolated nodes keep their own feature forever. Errors (never a NaN table): a graph
 with no labelled node, fewer than two classes, a class with fewer than two labelled
-nodes, no edges, fewer than 3 nodes.
+nodes, no edges, fewer than 3 nodes. Every output (``AnalysisResult.features``, the JSON,
+the printed text and the figure) says which features were used.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from .. import theory
 from .._utils import (
     SeedLike,
     check_choice,
-    check_nonneg_int,
     check_positive_float,
     check_positive_int,
     check_probability,
     spawn_generators,
 )
 from .._version import __version__
-from ..measures import bayes_error_lda, class_indicator, depth_profile, mahalanobis_distances
+from ..graphs import Graph, gaussian_class_features, random_split, read_graph, resolve_split
+from ..measures import (
+    PROFILE_METRICS,
+    bayes_error_lda,
+    class_indicator,
+    feature_noise_variance,
+    linear_probe,
+    mahalanobis_distances,
+    profile_embeddings,
+    realised_error,
+)
+from ..measures._embeddings import PROBE_MAX_TRAIN
 from ..operators import iter_propagate, normalize_adjacency
+from ._structure import CSBMFit, fit_csbm, graph_reach, prepare_graph, saturation_level
 
 __all__ = [
     "CSBMFit",
@@ -62,417 +81,141 @@ __all__ = [
     "fit_csbm",
     "saturation_level",
     "graph_reach",
-    "gaussian_features",
     "linear_probe",
     "random_split",
     "analyze_graph",
     "DEFAULT_ALPHAS",
     "DEPARTURE_FACTOR",
+    "FEATURE_MODES",
 ]
 
 #: APPNP teleport weights tried for the recommendation.
 DEFAULT_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5)
 #: A measured curve "departs" from the CSBM theory where measured/theory leaves [1/1.5, 1.5].
 DEPARTURE_FACTOR = 1.5
-_LDA_SAMPLES = 20_000  # Monte Carlo draws of the K-class Bayes error (SE <= 0.0036)
-_FEATURE_MODES = ("gaussian", "real")
+#: ``features=`` choices besides an array: the graph's own when present, Gaussian, or the graph's own (required).
+FEATURE_MODES = ("auto", "gaussian", "real")
+_LDA_SAMPLES = 20_000  # Monte Carlo draws of the K-class Bayes error in K dims (SE <= 0.0036)
 
 
-# --------------------------------------------------------------------------- preparation and fit
-def prepare_graph(graph: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-    """Validate a labelled graph and return (graph with self-loops, contiguous labels, class ids).
-
-    Labels are re-coded to 0..K-1 over the classes that occur (``class_ids[k]`` is the
-    original id of class k); ``-1`` stays unlabelled.
-
-    Raises
-    ------
-    ValueError
-        No labelled node, fewer than 2 classes, a class with < 2 labelled nodes, no
-        edges, or fewer than 3 nodes.
-    """
-    n = graph.n_nodes
-    if n < 3:
-        raise ValueError(f"graph must have at least 3 nodes, got {n}")
-    if graph.n_edges == 0:
-        raise ValueError("graph has no edges (self-loops aside): there is nothing to propagate over")
-    lab = np.asarray(graph.labels, dtype=np.int64)
-    mask = lab >= 0
-    if not mask.any():
-        raise ValueError("graph is unlabelled (every label is -1): analyze needs node labels (--labels FILE)")
-    class_ids, codes = np.unique(lab[mask], return_inverse=True)
-    if class_ids.size < 2:
-        raise ValueError(f"graph has a single class ({int(class_ids[0])}): analyze needs at least 2 classes")
-    counts = np.bincount(codes, minlength=class_ids.size)
-    small = class_ids[counts < 2]
-    if small.size:
-        raise ValueError(f"class(es) {', '.join(map(str, small.tolist()))} have fewer than 2 labelled nodes; "
-                         "relabel them as -1 (unlabelled) or merge them")
-    labels = np.full(n, -1, dtype=np.int64)
-    labels[mask] = codes
-    g = graph.with_self_loops(True)
-    g.labels = labels
-    return g, labels, class_ids
+# --------------------------------------------------------------------------- inputs
+def _as_graph(graph: Any) -> Graph:
+    """An oversmooth Graph, a PyG ``Data`` (``x`` kept) or a NetworkX graph -> Graph."""
+    if isinstance(graph, Graph):
+        return graph
+    if hasattr(graph, "edge_index") or type(graph).__module__.startswith("networkx"):
+        # a PyG edge_index listing each edge once is read as undirected (the measures' convention)
+        return read_graph(graph, symmetrize=True)
+    raise TypeError(f"graph must be an oversmooth Graph, a torch_geometric Data or a networkx graph, "
+                    f"got {type(graph).__name__}")
 
 
-@dataclass
-class CSBMFit:
-    """A CSBM fitted to a labelled graph (see :func:`fit_csbm`). Degrees include the self-loop."""
-
-    n_nodes: int
-    n_edges: int
-    n_labelled: int
-    n_classes: int
-    block_sizes: list[int]
-    densities: list[list[float]]
-    transition: list[list[float]]
-    eigenvalues: list[float]
-    lam: float
-    p_in: float
-    q_out: float
-    lam_pq: float
-    edge_homophily: float
-    mean_degree: float
-    degree_std: float
-    min_degree: int
-    max_degree: int
-    d_lambda2: float
-    lambda_eff: float | None
-    pi_sq_sum: float
-    limit_variance: float
-    n_components: int
-    largest_component: int
-    isolated_nodes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def _features_array(x: Any, n_nodes: int) -> np.ndarray:
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n_nodes:
+        raise ValueError(f"features must be an (N, d) array with N = {n_nodes} rows (one per node), "
+                         f"got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("features must be finite (no NaN or inf)")
+    return arr
 
 
-def saturation_level(adjacency: Any, labels: Any = None) -> float:
-    """The exact n -> infinity limit of the mean over (labelled) nodes of ``||row i of P^n||^2``.
-
-    With self-loops, P^n tends in each connected component C to ``1 pi_C^T`` with
-    ``pi_C`` the component's stationary distribution, so the limit is the average over
-    nodes ``i`` of ``sum_{j in C(i)} pi_{C,j}^2``: ``sum_j pi_j^2`` for a connected graph,
-    larger (small components and isolated nodes saturate high) otherwise.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> from oversmooth.experiments._analyze import saturation_level
-    >>> a = sp.eye_array(4, format="csr") + sp.csr_array(([1.0, 1.0], ([0, 1], [1, 0])), shape=(4, 4))
-    >>> round(saturation_level(a), 6)  # {0, 1}: 1/2 each; 2, 3 isolated: 1 each
-    0.75
-    """
-    a = sp.csr_array(adjacency)
-    deg = np.asarray(a.sum(axis=1)).ravel()
-    _, comp = csgraph.connected_components(a, directed=False)
-    tot = np.bincount(comp, weights=deg)
-    sq = np.bincount(comp, weights=deg**2)
-    per_node = sq[comp] / tot[comp] ** 2
-    if labels is not None:
-        mask = np.asarray(labels) >= 0
-        return float(per_node[mask].mean())
-    return float(per_node.mean())
+def _select_features(g: Graph, features: Any, source: str | None) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """(real features or None for Gaussian, description) for the ``features`` argument."""
+    if not isinstance(features, str):
+        x = _features_array(features, g.n_nodes)
+        return x, {"kind": "real", "origin": source or "features array passed to analyze_graph"}
+    mode = check_choice(features, "features", FEATURE_MODES)
+    own = g.features
+    if mode == "gaussian":
+        why = "explicit choice (features='gaussian')" + (": the graph's own features are not used"
+                                                          if own is not None else "")
+        return None, {"kind": "gaussian", "origin": source or why}
+    if own is None:
+        if mode == "real":
+            raise ValueError(f"features='real' but graph {g.name!r} has no features (pass an (N, d) array, "
+                             "or features='gaussian')")
+        return None, {"kind": "gaussian", "origin": source or f"graph {g.name!r} has no features"}
+    if source is None:
+        fsrc = (g.metadata or {}).get("features_source")
+        where = g.source or g.name
+        source = f"the graph's own features ({fsrc}; {where})" if fsrc else f"the graph's own features ({where})"
+    return _features_array(own, g.n_nodes), {"kind": "real", "origin": source}
 
 
-def fit_csbm(graph: Any, labels: Any = None) -> CSBMFit:
-    """Fit a CSBM to a labelled graph: blocks, densities, class transition, lambda, degrees.
-
-    Parameters
-    ----------
-    graph : Graph
-        Any labelled graph; its self-loops are replaced by ``A_ii = 1`` for the degrees,
-        the transition matrix and the variance levels.
-    labels : array, optional
-        Contiguous labels 0..K-1 (-1 unlabelled); default from :func:`prepare_graph`.
-
-    Returns
-    -------
-    CSBMFit
-        ``densities[a][b]`` = edges between classes a and b over the possible pairs;
-        ``transition`` = the one-layer class transition ``M`` of D^-1 A with self-loops
-        (an unlabelled neighbour counts as the average class); ``lam`` = its largest
-        non-trivial eigenvalue (modulus, sign kept); ``p_in``, ``q_out`` the pooled
-        within / across densities and ``lam_pq = (p_in - q_out)/(p_in + (K-1) q_out)``
-        (the paper's ``(p-q)/(p+q)`` for K = 2); ``lambda_eff`` = ``lam + 1/(d lam)``
-        (ours) when ``d lam^2 > 1`` and it is below 1 in modulus, else ``None``.
-
-    Examples
-    --------
-    >>> from oversmooth.graphs import sample_csbm
-    >>> from oversmooth.experiments._analyze import fit_csbm
-    >>> fit = fit_csbm(sample_csbm(2000, p=0.0114, q=0.0038, seed=0))
-    >>> fit.block_sizes, round(fit.lam_pq, 1)
-    ([1000, 1000], 0.5)
-    """
-    if labels is None:
-        g, labels, _ = prepare_graph(graph)
+def _resolve_splits(split: Any, g0: Graph, labels: np.ndarray, splits: int,
+                    rngs: Sequence[np.random.Generator]) -> tuple[list[tuple[np.ndarray, ...]], str]:
+    """Probe splits restricted to labelled nodes, and a description."""
+    if isinstance(split, str) and split == "random":
+        parts = [random_split(labels, r) for r in rngs[:splits]]
+        desc = f"random 60/20/20 splits of the labelled nodes (train/val/test), {splits} seeded"
     else:
-        g = graph if graph.has_self_loops and graph.n_self_loops == graph.n_nodes else graph.with_self_loops(True)
-        labels = np.asarray(labels, dtype=np.int64)
-    k = int(labels.max()) + 1
-    n = g.n_nodes
-    sizes = np.bincount(labels[labels >= 0], minlength=k).astype(float)
-    upper = sp.triu(g.adjacency, k=1).tocoo()
-    la, lb = labels[upper.row], labels[upper.col]
-    both = (la >= 0) & (lb >= 0)
-    e = np.bincount(la[both] * k + lb[both], minlength=k * k).reshape(k, k).astype(float)
-    e = e + e.T - np.diag(np.diag(e))  # symmetric counts of undirected edges
-    pairs = np.outer(sizes, sizes)
-    np.fill_diagonal(pairs, sizes * (sizes - 1) / 2.0)
-    dens = np.divide(e, pairs, out=np.zeros_like(e), where=pairs > 0)
-    within_pairs = float(np.trace(pairs))
-    across_pairs = float(pairs[np.triu_indices(k, 1)].sum())
-    p_in = float(np.trace(e)) / within_pairs if within_pairs > 0 else 0.0
-    q_out = float(e[np.triu_indices(k, 1)].sum()) / across_pairs if across_pairs > 0 else 0.0
-    lam_pq = (p_in - q_out) / (p_in + (k - 1) * q_out) if p_in + q_out > 0 else 0.0
-    # one-layer class transition of D^-1 A (self-loops): class means of P 1_b
-    P = normalize_adjacency(g, "rw")
-    onehot = np.zeros((n, k))
-    onehot[np.flatnonzero(labels >= 0), labels[labels >= 0]] = 1.0
-    unl = (labels < 0).astype(float)[:, None]
-    nb = np.asarray(P @ np.hstack([onehot, unl]))
-    ind = class_indicator(labels, k)
-    m = np.asarray(ind @ nb)  # class averages (K, K+1)
-    trans = m[:, :k] + m[:, k:] / k
-    w = np.linalg.eigvals(trans)
-    order = np.argsort(-np.abs(w))
-    w = w[order]
-    lam_fit = float(np.real(w[1])) if k > 1 else 0.0
-    deg = g.degrees
-    d = float(deg.mean())
-    lam_eff = theory.lambda_eff(lam_fit, d) if d * lam_fit**2 > 1 else None
-    if lam_eff is not None and abs(lam_eff) >= 1:  # outside the formula's range (no decay predicted)
-        lam_eff = None
-    n_comp, comp = csgraph.connected_components(g.adjacency, directed=False)
-    within_edges = float(np.trace(e))
-    total_lab_edges = float(e[np.triu_indices(k)].sum())
-    return CSBMFit(
-        n_nodes=n, n_edges=g.n_edges, n_labelled=int(sizes.sum()), n_classes=k,
-        block_sizes=sizes.astype(int).tolist(), densities=dens.tolist(), transition=trans.tolist(),
-        eigenvalues=[float(np.real(x)) for x in w], lam=lam_fit, p_in=p_in, q_out=q_out, lam_pq=float(lam_pq),
-        edge_homophily=within_edges / total_lab_edges if total_lab_edges > 0 else float("nan"),
-        mean_degree=d, degree_std=float(deg.std()), min_degree=int(deg.min()), max_degree=int(deg.max()),
-        d_lambda2=d * lam_fit**2, lambda_eff=None if lam_eff is None else float(lam_eff),
-        pi_sq_sum=theory.stationary_sq_sum(deg), limit_variance=saturation_level(g.adjacency, labels),
-        n_components=int(n_comp), largest_component=int(np.bincount(comp).max()),
-        isolated_nodes=int(np.count_nonzero(deg <= 1)),
-    )
+        tr, va, te = resolve_split(split, g0)
+        parts = [(tr, va, te)]
+        what = "Planetoid public split" if isinstance(split, str) and split == "public" else (
+            f"split file {os.fspath(split)}" if isinstance(split, (str, os.PathLike)) else "given split")
+        desc = f"{what}: train {tr.size}, val {va.size}, test {te.size} nodes"
+    out = []
+    for tr, va, te in parts:
+        tr, va, te = (np.asarray(s, dtype=np.int64) for s in (tr, va, te))
+        tr, va, te = tr[labels[tr] >= 0], va[labels[va] >= 0], te[labels[te] >= 0]
+        if tr.size == 0 or te.size == 0:
+            raise ValueError(f"split: the {'train' if tr.size == 0 else 'test'} set has no labelled node")
+        if np.unique(labels[tr]).size < 2:
+            raise ValueError("split: the train set holds a single class; the probe needs at least 2")
+        out.append((tr, va, te))
+    return out, desc
 
 
-# --------------------------------------------------------------------------- reach (BFS)
-def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike = 0,
-                batch: int = 8) -> dict[str, Any]:
-    """Nodes newly reached per hop by BFS from sampled sources, and an estimated diameter.
+def _orthonormal(y: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the columns of ``y`` from the eigenvectors of its small Gram matrix, twice.
 
-    Parameters
-    ----------
-    graph : Graph or sparse adjacency
-    max_hops : int
-        Hops reported (0..max_hops).
-    sources : int
-        Sources sampled uniformly without replacement (all nodes if fewer), at most
-        ``max(8, 2e8 / nnz)`` so that large graphs stay fast (about 0.8 s per source at
-        2e7 stored entries on one core).
-    seed : int, Generator or None
-
-    Returns
-    -------
-    dict
-        ``new_per_hop``: mean over sources of the number of nodes first reached at hop h
-        (h = 0..max_hops, hop 0 = the source); ``new_fraction_per_hop`` the same over the
-        source's component size; ``reached_fraction`` cumulative; ``eccentricity_max``
-        the largest finite distance seen; ``diameter_lower_bound`` the larger of that
-        and a double sweep (BFS again from the farthest node found), a lower bound on
-        the largest component diameter; ``reach_saturation_hop`` the first hop by which
-        the sources reached 99% of their components on average.
-
-    Examples
-    --------
-    >>> import scipy.sparse as sp
-    >>> from oversmooth.experiments._analyze import graph_reach
-    >>> path = sp.diags_array([1.0, 1.0, 1.0], offsets=1, shape=(4, 4))
-    >>> r = graph_reach(path + path.T, 4, sources=4)
-    >>> r["diameter_lower_bound"], r["new_per_hop"][:2]
-    (3, [1.0, 1.5])
+    (LAPACK's QR of a tall matrix stalls for seconds on a busy machine with threaded BLAS; a
+    k x k eigendecomposition does not. Done twice, like CholeskyQR2, for orthogonality.)
     """
-    max_hops = check_nonneg_int(max_hops, "max_hops")
-    sources = check_positive_int(sources, "sources")
-    batch = check_positive_int(batch, "batch")
-    a = sp.csr_array(getattr(graph, "adjacency", graph))
-    n = a.shape[0]
-    (rng,) = spawn_generators(seed, 1)
-    sources = min(sources, max(8, int(2e8 // max(a.nnz, 1))))
-    src = np.sort(rng.choice(n, size=min(sources, n), replace=False))
-    _, comp = csgraph.connected_components(a, directed=False)
-    comp_size = np.bincount(comp)
-    counts = np.zeros((src.size, max_hops + 1))
-    ecc_max, far_node, far_d = 0, int(src[0]), -1
-    for start in range(0, src.size, batch):
-        idx = src[start:start + batch]
-        dist = csgraph.shortest_path(a, method="D", unweighted=True, directed=True, indices=idx)  # a symmetric
-        for r, row in enumerate(dist):
-            finite = np.isfinite(row)
-            dd = row[finite].astype(np.int64)
-            counts[start + r] = np.bincount(np.minimum(dd, max_hops + 1), minlength=max_hops + 2)[: max_hops + 1]
-            m = int(dd.max())
-            if m > far_d:
-                far_d, far_node = m, int(np.flatnonzero(finite & (row == m))[0])
-        ecc_max = max(ecc_max, far_d)
-    second = csgraph.shortest_path(a, method="D", unweighted=True, directed=True, indices=[far_node])[0]
-    diam = max(ecc_max, int(second[np.isfinite(second)].max()))
-    sizes = comp_size[comp[src]].astype(float)
-    frac = counts / sizes[:, None]
-    cum = np.cumsum(frac, axis=1).mean(axis=0)
-    sat = np.flatnonzero(cum >= 0.99)
-    return {
-        "sources": int(src.size),
-        "new_per_hop": counts.mean(axis=0).tolist(),
-        "new_fraction_per_hop": frac.mean(axis=0).tolist(),
-        "reached_fraction": cum.tolist(),
-        "eccentricity_max": int(ecc_max),
-        "diameter_lower_bound": int(diam),
-        "reach_saturation_hop": int(sat[0]) if sat.size else None,
-    }
+    for _ in range(2):
+        w, v = np.linalg.eigh(y.T @ y)
+        keep = w > max(float(w.max()), 0.0) * 1e-12
+        y = y @ (v[:, keep] / np.sqrt(w[keep]))
+    return y
 
 
-# --------------------------------------------------------------------------- features and probe
-def gaussian_features(labels: np.ndarray, k: int, snr: float, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """``x_i = snr * e_{c_i} + sigma * N(0, I_K)``; unlabelled nodes get the average class mean."""
-    mu = snr * np.eye(k)
-    mean = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
-    return mean + sigma * rng.standard_normal((labels.size, k))
-
-
-def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg: float) -> tuple[float, np.ndarray]:
-    d = x.shape[1]
-    w = w_flat[: d * k].reshape(d, k)
-    b = w_flat[d * k:]
-    # einsum, not BLAS: small products gain nothing from threads, and threaded BLAS stalls on busy machines
-    z = np.einsum("nd,dk->nk", x, w) + b
-    z -= z.max(axis=1, keepdims=True)
-    ez = np.exp(z)
-    p = ez / ez.sum(axis=1, keepdims=True)
-    n = x.shape[0]
-    loss = -np.mean(np.log(np.clip(p[np.arange(n), y], 1e-300, None))) + 0.5 * reg * float(np.sum(w * w))
-    p[np.arange(n), y] -= 1.0
-    p /= n
-    gw = np.einsum("nd,nk->dk", x, p) + reg * w
-    gb = p.sum(axis=0)
-    return loss, np.concatenate([gw.ravel(), gb])
-
-
-def _fit_softmax(xt: np.ndarray, y: np.ndarray, k: int, reg: float, max_iter: int,
-                 init: np.ndarray | None) -> np.ndarray:
-    from scipy.optimize import minimize
-
-    d = xt.shape[1]
-    x0 = np.zeros(d * k + k) if init is None else init
-    res = minimize(_softmax_loss, x0, args=(xt, y, k, reg), jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter})
-    return res.x
-
-
-def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.ndarray], *, reg: float = 1e-3,
-                 max_iter: int = 200, init: np.ndarray | None = None,
-                 return_params: bool = False) -> Any:
-    """Multinomial logistic regression (L2 on the weights, L-BFGS) -> predicted classes per eval set.
-
-    Features are standardised with the training mean and std. No scikit-learn needed.
-
-    Parameters
-    ----------
-    x_train, y_train : arrays (n, d) and (n,)
-        Labels 0..K-1.
-    x_eval : sequence of arrays (m, d)
-    reg : float
-        L2 penalty ``reg/2 ||W||^2`` on the (standardised) weights; biases free.
-    max_iter : int
-        L-BFGS iterations.
-    init : array, optional
-        Starting parameters (a previous fit's, e.g. the same split one depth earlier).
-    return_params : bool
-        Also return the fitted parameters (flattened W then b).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from oversmooth.experiments._analyze import linear_probe
-    >>> x = np.array([[0.0], [0.2], [1.0], [1.2]])
-    >>> linear_probe(x, np.array([0, 0, 1, 1]), [np.array([[0.1], [1.1]])])[0].tolist()
-    [0, 1]
-    """
-    k = int(y_train.max()) + 1
-    mu = x_train.mean(axis=0)
-    sd = x_train.std(axis=0)
-    sd[sd == 0] = 1.0
-    xt = (x_train - mu) / sd
-    d = xt.shape[1]
-    theta = _fit_softmax(xt, y_train, k, reg, max_iter, init)
-    w = theta[: d * k].reshape(d, k)
-    b = theta[d * k:]
-    preds = [np.argmax(np.einsum("nd,dk->nk", (xe - mu) / sd, w) + b, axis=1) for xe in x_eval]
-    return (preds, theta) if return_params else preds
-
-
-def _reduce_features(x: np.ndarray, rank: int, rng: np.random.Generator) -> np.ndarray:
+def _reduce_features(x: np.ndarray, rank: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """Project X on its top ``rank`` right singular directions (randomised range finder).
 
-    Propagation commutes with the projection: P^n (X V) = (P^n X) V.
+    Returns the projection and the share of ``||X||_F^2`` it keeps. Propagation commutes
+    with the projection: ``P^n (X V) = (P^n X) V``. Cost O(N d rank) (Halko et al. 2011:
+    ``rank + 10`` random directions, two power iterations).
     """
-    x = np.asarray(x, dtype=np.float64)
     if x.shape[1] <= rank:
-        return x
-    omega = rng.standard_normal((x.shape[1], rank + 10))
-    q, _ = np.linalg.qr(x @ omega)
+        return x, 1.0
+    q = _orthonormal(x @ rng.standard_normal((x.shape[1], rank + 10)))
     for _ in range(2):
-        q, _ = np.linalg.qr(x @ (x.T @ q))
-    _, _, vt = np.linalg.svd(q.T @ x, full_matrices=False)
-    return x @ vt[:rank].T
+        q = _orthonormal(x @ (x.T @ q))
+    b = q.T @ x  # (m, d): X ~ Q B
+    w, u = np.linalg.eigh(b @ b.T)  # B = U S V^T: B B^T = U S^2 U^T
+    top = np.argsort(w)[::-1][:rank]
+    top = top[w[top] > 0]
+    vt = (u[:, top].T @ b) / np.sqrt(w[top])[:, None]
+    xr = x @ vt.T
+    tot = float(np.sum(x * x))
+    return xr, (float(np.sum(xr * xr)) / tot if tot > 0 else 1.0)
 
 
-def random_split(labels: np.ndarray, rng: np.random.Generator,
-                 fractions: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A random train / validation / test split of the labelled nodes (default 60/20/20).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from oversmooth.experiments import random_split
-    >>> tr, va, te = random_split(np.array([0, 1] * 10), np.random.default_rng(0))
-    >>> len(tr), len(va), len(te)
-    (12, 4, 4)
-    """
-    idx = np.flatnonzero(np.asarray(labels) >= 0)
-    if idx.size < 3:
-        raise ValueError(f"need at least 3 labelled nodes for a train/val/test split, got {idx.size}")
-    perm = rng.permutation(idx)
-    n_tr = int(round(fractions[0] * idx.size))
-    n_va = int(round(fractions[1] * idx.size))
-    return np.sort(perm[:n_tr]), np.sort(perm[n_tr:n_tr + n_va]), np.sort(perm[n_tr + n_va:])
-
-
-def _probe_curves(P: Any, x: np.ndarray, labels: np.ndarray, depth: int, splits: int, rank: int,
-                  seed: SeedLike) -> dict[str, np.ndarray]:
-    rngs = spawn_generators(seed, splits + 1)
-    xr = _reduce_features(x, rank, rngs[0])
-    parts = [random_split(labels, r) for r in rngs[1:]]
-    val = np.zeros((depth + 1, splits))
-    test = np.zeros((depth + 1, splits))
-    warm: list[np.ndarray | None] = [None] * splits  # each split starts from its fit one depth earlier
-    for n, h in enumerate(iter_propagate(P, xr, depth)):
-        for s, (tr, va, te) in enumerate(parts):
-            (pv, pt), warm[s] = linear_probe(h[tr], labels[tr], [h[va], h[te]], init=warm[s], return_params=True)
-            val[n, s] = np.mean(pv == labels[va])
-            test[n, s] = np.mean(pt == labels[te])
-    return {"val": val, "test": test}
-
-
-# --------------------------------------------------------------------------- the analysis
+# --------------------------------------------------------------------------- the result
 @dataclass
 class AnalysisResult:
-    """What :func:`analyze_graph` found: the fit, per-depth rows, reach, recommendation."""
+    """What :func:`analyze_graph` found: the fit, per-depth rows, reach, recommendation.
+
+    ``features`` says which features were used (``kind`` "real" or "gaussian", ``origin``,
+    ``dim``, ``measured_dim``, ``captured_energy``, ``summary``); ``split`` describes the
+    probe's train/val/test nodes; ``noise_model`` the Gaussian model behind the
+    feature-noise variance and the Bayes errors.
+    """
 
     name: str
     fit: CSBMFit
@@ -484,10 +227,11 @@ class AnalysisResult:
     config: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    features: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return _clean({"oversmooth_version": __version__, "graph": self.name, "config": self.config,
-                       "csbm_fit": self.fit.to_dict(), "rows": self.rows, "reach": self.reach,
+        return _clean({"oversmooth_version": __version__, "graph": self.name, "features": self.features,
+                       "config": self.config, "csbm_fit": self.fit.to_dict(), "rows": self.rows, "reach": self.reach,
                        "departures": self.departures, "appnp": self.appnp, "recommendation": self.recommendation,
                        "notes": self.notes, "seconds": round(self.seconds, 3)})
 
@@ -500,6 +244,8 @@ def _clean(v: Any) -> Any:
         return [_clean(x) for x in v]
     if isinstance(v, (np.integer,)):
         return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
     if isinstance(v, (float, np.floating)):
         f = float(v)
         return f if math.isfinite(f) else None
@@ -529,12 +275,20 @@ def _first_departure(measured: np.ndarray, predicted: np.ndarray, factor: float)
     return int(bad[0]) if bad.size else None
 
 
+def _min_distance(means: np.ndarray, cov: np.ndarray) -> float:
+    dist = mahalanobis_distances(means, cov)
+    k = dist.shape[0]
+    return float(dist[~np.eye(k, dtype=bool)].min())
+
+
+# --------------------------------------------------------------------------- the analysis
 def analyze_graph(
     graph: Any,
     depth: int = 16,
     *,
+    features: Any = "auto",
+    split: Any = "random",
     snr: float = 1.0,
-    features: str = "gaussian",
     seeds: int = 3,
     variance: str = "auto",
     probes: int = 32,
@@ -543,38 +297,51 @@ def analyze_graph(
     bfs_sources: int = 64,
     splits: int = 3,
     probe_rank: int = 128,
+    metrics: Sequence[str] | None = None,
+    features_source: str | None = None,
     seed: SeedLike = 0,
 ) -> AnalysisResult:
-    """Fit a CSBM, measure mixing/denoising/errors per depth, compare with theory, recommend a depth.
+    """Fit a CSBM, measure every depth of ``P^n X``, compare with theory, recommend a depth.
 
     Parameters
     ----------
-    graph : Graph
-        Labelled (``-1`` = unlabelled); ``features`` needed for ``features="real"``.
+    graph : Graph, torch_geometric.data.Data or networkx.Graph
+        Labelled (``-1`` = unlabelled). A ``Data`` keeps its ``x`` as the graph's features.
     depth : int
         Largest depth D (rows for 0..D).
+    features : {"auto", "gaussian", "real"} or array (N, d)
+        ``"auto"`` (default): the graph's own features when it has them, else Gaussian
+        class features; ``"gaussian"``: Gaussian class features even when the graph has
+        its own; ``"real"``: the graph's own (an error when it has none); an array (NumPy
+        or torch): these features.
+    split : "random", "public", path or (train, val, test)
+        The probe's nodes: ``splits`` seeded 60/20/20 random splits of the labelled nodes,
+        Planetoid's public split, an ``.npz`` split file, or masks / index arrays
+        (:func:`oversmooth.graphs.resolve_split`). Unlabelled nodes are dropped.
     snr : float
-        Gaussian class features: means ``snr * e_c`` (one-hot), noise ``sigma = 1``.
-    features : {"gaussian", "real"}
-        ``"real"`` adds a linear probe on ``P^n X`` (the graph's own features) and
-        recommends the depth from its validation error.
+        Gaussian noise model: class means ``snr * e_c`` (one-hot), noise ``sigma = 1``.
     seeds : int
-        Gaussian feature draws (mean and standard error over them).
+        Gaussian feature draws (realised error: mean and standard error over them).
     variance : {"auto", "exact", "hutchinson"}
         Feature-noise variance method (exact up to 5000 nodes by default).
     probes : int
         Hutchinson probes.
     alphas : sequence of float
-        APPNP teleport weights to compare (empty: skip APPNP).
+        APPNP teleport weights to compare on the Gaussian model (empty: skip APPNP).
     appnp_seeds : int
         Gaussian feature draws per alpha.
     bfs_sources : int
         BFS sources for the reach.
     splits : int
-        Random 60/20/20 splits of the labelled nodes for the probe.
+        Number of random splits (``split="random"`` only).
     probe_rank : int
-        The probe sees X projected on its top ``probe_rank`` principal directions
-        (propagation commutes with the projection).
+        Real features of more dimensions are projected on their top ``probe_rank``
+        principal directions before propagation (the probe and the profile see these).
+    metrics : sequence of str, optional
+        Columns of :func:`oversmooth.measures.profile_embeddings` to measure per depth
+        (default: all; ``()`` skips the profile).
+    features_source : str, optional
+        Where the features came from, for the outputs (e.g. the file a CLI read).
     seed : int, Generator or None
         Master seed (SeedSequence); same seed, same numbers.
 
@@ -587,13 +354,12 @@ def analyze_graph(
     >>> from oversmooth.graphs import sample_csbm
     >>> from oversmooth.experiments import analyze_graph
     >>> res = analyze_graph(sample_csbm(400, p=0.05, q=0.01, seed=0), depth=4, alphas=(0.1,), bfs_sources=8)
-    >>> 0 <= res.recommendation["gcn"]["depth"] <= 4, len(res.rows)
-    (True, 5)
+    >>> 0 <= res.recommendation["depth"] <= 4, len(res.rows), res.features["kind"]  # the CSBM's own features
+    (True, 5, 'real')
     """
     t0 = time.perf_counter()
     depth = check_positive_int(depth, "depth")
     snr = check_positive_float(snr, "snr")
-    features = check_choice(features, "features", _FEATURE_MODES)
     seeds = check_positive_int(seeds, "seeds")
     appnp_seeds = check_positive_int(appnp_seeds, "appnp_seeds")
     splits = check_positive_int(splits, "splits")
@@ -601,14 +367,20 @@ def analyze_graph(
     probes = check_positive_int(probes, "probes")
     bfs_sources = check_positive_int(bfs_sources, "bfs_sources")
     alphas = [check_probability(a, "alpha") for a in alphas]
-    if features == "real" and graph.features is None:
-        raise ValueError(f"features='real' but graph {graph.name!r} has no features (use features='gaussian')")
-    g, labels, class_ids = prepare_graph(graph)
+    if metrics is not None:
+        metrics = [metrics] if isinstance(metrics, str) else [str(m) for m in metrics]
+        bad = [m for m in metrics if m not in PROFILE_METRICS]
+        if bad:
+            raise ValueError(f"metrics: unknown metric {bad[0]!r}; choose from {', '.join(PROFILE_METRICS)}")
+    g0 = _as_graph(graph)
+    x_real, info = _select_features(g0, features, features_source)
+    g, labels, class_ids = prepare_graph(g0)
     fit = fit_csbm(g, labels)
     k = fit.n_classes
+    n_nodes = g.n_nodes
     mu = snr * np.eye(k)
     sigma = 1.0
-    rng_feat, rng_probe, rng_reach, rng_appnp, rng_split = spawn_generators(seed, 5)
+    rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile = spawn_generators(seed, 6)
     notes = ["propagation: P = D^-1 A with self-loops added (A_ii = 1), as in the paper"]
     if fit.n_components > 1:
         notes.append(f"graph is disconnected: {fit.n_components} components (largest {fit.largest_component} of "
@@ -621,26 +393,104 @@ def analyze_graph(
         notes.append(f"{n_unl} unlabelled node(s) propagate but are not scored (their Gaussian features have the "
                      "average class mean)")
 
-    # ---- measured: Gaussian class features, several draws
-    feat_rngs = spawn_generators(rng_feat, seeds)
-    probe_rngs = spawn_generators(rng_probe, seeds)
-    # The gap, the feature-noise variance and the Bayes error do not depend on the feature draw: they
-    # come from the first draw's profile (variance exact or with `probes` Hutchinson probes). The
-    # other draws only add realised errors and spreads (their profiles use 2 cheap probes).
-    prof = []
-    for s in range(seeds):
-        gs = _with_features(g, gaussian_features(labels, k, snr, sigma, feat_rngs[s]))
-        prof.append(depth_profile(gs, depth, mu=mu, sigma=sigma, variance=variance if s == 0 else "hutchinson",
-                                  probes=probes if s == 0 else 2, seed=probe_rngs[s], lda_samples=_LDA_SAMPLES,
-                                  smoothness=False))
-    keys = ("realised_error", "cross_sectional_variance")
-    arr = {key: np.array([[p[n][key] for p in prof] for n in range(depth + 1)], dtype=float) for key in keys}
+    # ---- features and splits
+    split_rngs = spawn_generators(rng_split, splits + 1)
+    parts, split_desc = _resolve_splits(split, g0, labels, splits, split_rngs[1:])
+    if len(parts) == 1 and splits > 1 and not (isinstance(split, str) and split == "random"):
+        notes.append(f"one fixed split: splits={splits} applies to split='random' only")
+    draws = [gaussian_class_features(g, mu, sigma, r) for r in spawn_generators(rng_feat, seeds)]
+    if x_real is not None:
+        xr, captured = _reduce_features(x_real, probe_rank, split_rngs[0])
+        info.update(dim=int(x_real.shape[1]), measured_dim=int(xr.shape[1]), captured_energy=captured)
+        reduced = xr.shape[1] < x_real.shape[1]
+        info["summary"] = (f"real features: {info['origin']}, {x_real.shape[1]} dims"
+                           + (f"; measured on their top {xr.shape[1]} principal directions (randomised SVD, "
+                              f"{100 * captured:.1f}% of ||X||_F^2)" if reduced else ""))
+        info["measured"] = "P^n X" + (" V (X projected on its top principal directions)" if reduced else "")
+    else:
+        xr = draws[0]
+        info.update(dim=k, measured_dim=k, captured_energy=1.0)
+        info["summary"] = (f"Gaussian class features ({info['origin']}): means {snr:g} x one-hot, sigma = 1, "
+                           f"{k} dims, {seeds} draw(s); the profile measures the first draw")
+        info["measured"] = "P^n X (first Gaussian draw)"
+    noise_model = {"kind": "gaussian class features", "mu": f"{snr:g} x one-hot (K = {k} dims)", "sigma": sigma,
+                   "used_for": "feature-noise variance, class-mean gap, Bayes errors (LDA, K dims), realised "
+                               "error, APPNP comparison, fitted-CSBM theory"}
+    if x_real is not None:
+        notes.append("real features: the held-out linear probe is the accuracy measure; the Gaussian noise model "
+                     f"(means {snr:g} x one-hot, sigma = 1) gives the feature-noise variance and the Bayes-error "
+                     "columns (no LDA Bayes error in the features' own dimension)")
+
+    # ---- noise model: the paper's feature-noise variance (graph only, times sigma^2)
+    (rng_var,) = spawn_generators(rng_probe, 1)
+    var_est = feature_noise_variance(g, depth, sigma=sigma, method=variance, probes=probes, seed=rng_var)
+    method = var_est.method
+    cov = sigma**2 * np.eye(k)
+    ind = class_indicator(labels, k)
+    counts = np.bincount(labels[labels >= 0], minlength=k).astype(float)
+    weights = counts / counts.sum()
+    signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
+
+    # ---- propagate [signal | Gaussian draws | measured features] together, measure every depth
+    P = normalize_adjacency(g, "rw")
+    blocks = [signal] + draws + ([xr] if x_real is not None else [])
+    block = np.hstack(blocks)
+    off_x = k * (1 + seeds) if x_real is not None else k
+    dim_x = xr.shape[1]
+    profile_seed = int(rng_profile.integers(0, 2**31 - 1))
+    prof_metrics = [m for m in (PROFILE_METRICS if metrics is None else metrics) if m != "probe_accuracy"]
+    # the probe (over every split, with validation) always runs on real features; on Gaussian ones when asked
+    run_probe = x_real is not None or metrics is None or "probe_accuracy" in metrics
+    if not run_probe:
+        parts = []
+    probe_parts = [_cap_train(p, r) for p, r in zip(parts, spawn_generators(rng_profile, len(parts)))]
+    if any(p[0].size < q[0].size for p, q in zip(probe_parts, parts)):
+        notes.append(f"probe fitted on {PROBE_MAX_TRAIN} training nodes per split (seeded uniform sample)")
+    probe_val = np.zeros((depth + 1, len(parts)))
+    probe_test = np.zeros((depth + 1, len(parts)))
+    warm: list[np.ndarray | None] = [None] * len(parts)
+    rows: list[dict[str, Any]] = []
+    profile_keys: set[str] = set()
+    rng_mc = spawn_generators(rng_probe, 1)[0]
+    for n, h in enumerate(iter_propagate(P, block, depth)):
+        means = np.asarray(ind @ h[:, :k])
+        var = float(var_est.pooled[n])
+        r: dict[str, Any] = {"depth": n, "gap": _min_distance(means, cov), "feature_variance": var,
+                             "feature_variance_se": float(var_est.se_pooled[n]),
+                             "bayes_error": bayes_error_lda(means, cov * (var / sigma**2), n_samples=_LDA_SAMPLES,
+                                                            seed=rng_mc)}
+        re, cs = [], []
+        for s in range(seeds):
+            hx = h[:, k * (1 + s):k * (2 + s)]
+            re.append(realised_error(hx, labels))
+            rm = np.asarray(ind @ hx)
+            sq = np.asarray(ind @ (hx * hx))
+            cs.append(float(weights @ np.clip(sq - rm**2, 0, None).mean(axis=1)))
+        re_m, re_s = _mean_se(np.array(re))
+        r["realised_error"] = float(re_m)
+        r["realised_error_se"] = float(re_s)
+        r["cross_sectional_variance"] = float(np.mean(cs))
+        layer = h[:, off_x:off_x + dim_x]
+        for s, (tr, va, te) in enumerate(probe_parts):
+            ev = [layer[va], layer[te]] if va.size else [layer[te]]
+            preds, warm[s] = linear_probe(layer[tr], labels[tr], ev, init=warm[s], return_params=True)
+            probe_val[n, s] = np.mean(preds[0] == labels[va]) if va.size else np.nan
+            probe_test[n, s] = np.mean(preds[-1] == labels[te])
+        if run_probe:
+            r["probe_accuracy"] = float(probe_test[n].mean())
+        if prof_metrics:
+            # one layer at a time (memory O(N d)); the same seed at every depth: same sampled sources
+            pr = dict(profile_embeddings(layer, labels, g0.adjacency, metrics=prof_metrics, seed=profile_seed).rows[0])
+            pr.pop("layer", None)
+            pr["profile_notes"] = pr.pop("notes", "")
+            profile_keys.update(pr)
+            r.update(pr)
+        rows.append(r)
 
     # ---- theory of the fitted CSBM
     ns = np.arange(depth + 1)
     trans = np.asarray(fit.transition)
     th_means = [np.linalg.matrix_power(trans, int(n)) @ mu for n in ns]
-    cov = sigma**2 * np.eye(k)
     th_gap = np.array([_min_distance(m, cov) for m in th_means])
     th_var = theory.catalan_variance(ns, fit.mean_degree, fit.limit_variance, sigma)
     # th_var already carries sigma^2: the noise covariance of h_i(n) is cov * th_var / sigma^2
@@ -648,18 +498,7 @@ def analyze_graph(
                          for n, (m, v) in enumerate(zip(th_means, th_var))])
     gap0 = th_gap[0]
     th_gap_eff = (gap0 * np.abs(fit.lambda_eff) ** ns) if fit.lambda_eff is not None else None
-
-    rows: list[dict[str, Any]] = []
-    m_real = s_real = None
-    for n in ns:
-        p0 = prof[0][n]
-        r: dict[str, Any] = {"depth": int(n), "gap": p0["gap"], "feature_variance": p0["feature_variance"],
-                             "feature_variance_se": p0["feature_variance_se"], "bayes_error": p0["bayes_error"]}
-        for key in keys:
-            m, s = _mean_se(arr[key][n])
-            r[key] = float(m)
-            if key == "realised_error":
-                r[key + "_se"] = float(s)
+    for n, r in zip(ns, rows):
         r["theory_gap"] = float(th_gap[n])
         r["theory_gap_finite_degree"] = None if th_gap_eff is None else float(th_gap_eff[n])
         r["theory_feature_variance"] = float(th_var[n])
@@ -667,27 +506,28 @@ def analyze_graph(
         r["variance_lower"] = sigma**2 / fit.n_nodes
         r["variance_upper"] = sigma**2
         r["theory_bayes_error"] = float(th_bayes[n])
-        rows.append(r)
-    method = prof[0][0]["variance_method"]
+        r["variance_method"] = method
 
-    # ---- probe on real features
+    # ---- recommendation
     rec: dict[str, Any] = {}
-    if features == "real":
-        P = normalize_adjacency(g, "rw")
-        curves = _probe_curves(P, np.asarray(g.features), labels, depth, splits, probe_rank, rng_split)
-        vm, vs = _mean_se(1.0 - curves["val"])
-        tm = (1.0 - curves["test"]).mean(axis=1)
-        tsd = (1.0 - curves["test"]).std(axis=1, ddof=1) if splits > 1 else np.zeros(depth + 1)
+    if run_probe:
+        has_val = bool(np.all(np.isfinite(probe_val)))
+        vm, vs = _mean_se(1.0 - (probe_val if has_val else probe_test))
+        tm = probe_test.mean(axis=1)
+        tsd = probe_test.std(axis=1, ddof=1) if len(parts) > 1 else np.zeros(depth + 1)
         for n in ns:
-            rows[n]["probe_val_error"] = float(vm[n])
-            rows[n]["probe_val_error_se"] = float(vs[n])
-            rows[n]["probe_test_accuracy"] = float(1.0 - tm[n])
+            if has_val:
+                rows[n]["probe_val_error"] = float(vm[n])
+                rows[n]["probe_val_error_se"] = float(vs[n])
+            rows[n]["probe_test_accuracy"] = float(tm[n])
             rows[n]["probe_test_accuracy_std"] = float(tsd[n])
         rec["probe"] = _recommend(vm, vs)
-        rec["probe"]["test_accuracy"] = float(1.0 - tm[rec["probe"]["depth"]])
+        rec["probe"]["test_accuracy"] = float(tm[rec["probe"]["depth"]])
         rec["probe"]["test_accuracy_std"] = float(tsd[rec["probe"]["depth"]])
-        m_real = vm
-        s_real = vs
+        rec["probe"]["criterion"] = (f"{'validation' if has_val else 'test'} error of a linear probe on "
+                                     f"{info['measured']} ({split_desc})")
+        if not has_val and x_real is not None:
+            notes.append("the split has no validation node: the depth is chosen on the test nodes (optimistic)")
     re_m = np.array([r["realised_error"] for r in rows])
     re_s = np.array([r["realised_error_se"] for r in rows])
     rec["gcn"] = _recommend(re_m, re_s)
@@ -695,32 +535,29 @@ def analyze_graph(
     be = np.array([r["bayes_error"] for r in rows])
     rec["bayes_depth"] = int(theory.optimal_depth(be))
     rec["theory_bayes_depth"] = int(theory.optimal_depth(th_bayes))
-    if m_real is not None:
+    if x_real is not None:
         rec["depth"] = rec["probe"]["depth"]
         rec["within_one_se"] = rec["probe"]["within_one_se"]
-        rec["criterion"] = "validation error of a linear probe on P^n X (60/20/20 splits)"
+        rec["criterion"] = rec["probe"]["criterion"]
     else:
         rec["depth"] = rec["gcn"]["depth"]
         rec["within_one_se"] = rec["gcn"]["within_one_se"]
         rec["criterion"] = rec["gcn"]["criterion"]
 
-    # ---- APPNP: best alpha
+    # ---- APPNP on the Gaussian model: best alpha
     appnp_rows: list[dict[str, Any]] = []
     if alphas:
-        a_rngs = spawn_generators(rng_appnp, len(alphas))
         best = None
-        for alpha, ar in zip(alphas, a_rngs):
-            sub = spawn_generators(ar, 2 * appnp_seeds)
-            errs = []
-            for s in range(appnp_seeds):
-                gs = _with_features(g, gaussian_features(labels, k, snr, sigma, sub[2 * s]))
-                pr = depth_profile(gs, depth, operator="appnp", alpha=alpha, mu=mu, sigma=sigma,
-                                   variance="hutchinson", probes=2, seed=sub[2 * s + 1], lda_samples=_LDA_SAMPLES,
-                                   smoothness=False)
-                errs.append([row["realised_error"] for row in pr])
-            em, es = _mean_se(np.array(errs).T)
-            r = _recommend(em, es)
-            entry = {"alpha": alpha, "best_depth": r["depth"], "best_realised_error": r["error"], "se": r["se"],
+        for alpha, ar in zip(alphas, spawn_generators(rng_appnp, len(alphas))):
+            sub = spawn_generators(ar, appnp_seeds)
+            xs = np.hstack([gaussian_class_features(g, mu, sigma, s) for s in sub])
+            errs = np.zeros((depth + 1, appnp_seeds))
+            for n, h in enumerate(iter_propagate(P, xs, depth, operator="appnp", alpha=alpha)):
+                for s in range(appnp_seeds):
+                    errs[n, s] = realised_error(h[:, k * s:k * (s + 1)], labels)
+            em, es = _mean_se(errs)
+            rr = _recommend(em, es)
+            entry = {"alpha": alpha, "best_depth": rr["depth"], "best_realised_error": rr["error"], "se": rr["se"],
                      "realised_error_at_max_depth": float(em[-1])}
             appnp_rows.append(entry)
             if best is None or entry["best_realised_error"] < best["best_realised_error"]:
@@ -730,10 +567,10 @@ def analyze_graph(
             rec["appnp_beats_gcn"] = bool(best["best_realised_error"] < rec["gcn"]["error"])
 
     # ---- reach and departures
-    reach = graph_reach(graph.adjacency, depth, sources=bfs_sources, seed=rng_reach)
+    reach = graph_reach(g0.adjacency, depth, sources=bfs_sources, seed=rng_reach)
     var_m = np.array([r["feature_variance"] for r in rows])
     se_m = np.array([r["feature_variance_se"] for r in rows])
-    sat = np.flatnonzero(var_m <= 1.15 * fit.limit_variance + 4 * se_m)
+    sat = np.flatnonzero(var_m <= 1.15 * fit.limit_variance + 4 * np.nan_to_num(se_m))
     reach["variance_saturation_depth"] = int(sat[0]) if sat.size else None
     gap_m = np.array([r["gap"] for r in rows])
     departures = {
@@ -742,34 +579,34 @@ def analyze_graph(
         "gap_vs_lambda_eff": None if th_gap_eff is None else _first_departure(gap_m, th_gap_eff, DEPARTURE_FACTOR),
         "variance_vs_catalan": _first_departure(var_m, th_var, DEPARTURE_FACTOR),
     }
-    for r in rows:
-        r["variance_method"] = method
-    config = {"depth": depth, "snr": snr, "sigma": sigma, "features": features, "seeds": seeds,
-              "variance": method, "probes": probes if method == "hutchinson" else 0, "alphas": list(alphas),
-              "appnp_seeds": appnp_seeds, "bfs_sources": bfs_sources, "splits": splits,
-              "probe_rank": probe_rank, "self_loops": True, "operator": "D^-1 A",
-              "class_ids": class_ids.tolist()}
-    res = AnalysisResult(graph.name, fit, rows, reach, rec, departures, appnp_rows, config, notes)
-    _check_finite(res)
+    config = {"depth": depth, "snr": snr, "sigma": sigma, "features": info["kind"], "split": split_desc,
+              "seeds": seeds, "variance": method, "probes": probes if method == "hutchinson" else 0,
+              "alphas": list(alphas), "appnp_seeds": appnp_seeds, "bfs_sources": bfs_sources,
+              "splits": len(parts) if run_probe else 0, "probe_rank": probe_rank, "self_loops": True, "operator": "D^-1 A",
+              "class_ids": class_ids.tolist(), "noise_model": noise_model,
+              "metrics": "all" if metrics is None else list(metrics)}
+    res = AnalysisResult(g0.name, fit, rows, reach, rec, departures, appnp_rows, config, notes, features=info)
+    _check_finite(res, profile_keys)
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def _with_features(g: Any, x: np.ndarray) -> Any:
-    from ..graphs import Graph
-
-    return Graph(g.adjacency, g.labels, x, g.name, g.source, dict(g.metadata), check_symmetric=False)
-
-
-def _min_distance(means: np.ndarray, cov: np.ndarray) -> float:
-    dist = mahalanobis_distances(means, cov)
-    k = dist.shape[0]
-    return float(dist[~np.eye(k, dtype=bool)].min())
+def _cap_train(part: tuple[np.ndarray, ...], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """At most PROBE_MAX_TRAIN training nodes (a seeded uniform sample), as the profile's probe."""
+    tr, va, te = part
+    if tr.size <= PROBE_MAX_TRAIN:
+        return part
+    return np.sort(rng.choice(tr, size=PROBE_MAX_TRAIN, replace=False)), va, te
 
 
-def _check_finite(res: AnalysisResult) -> None:
-    """Never a NaN table: every measured number must be finite (None marks 'not applicable')."""
+def _check_finite(res: AnalysisResult, skip: set[str]) -> None:
+    """Never a NaN table: every number analyze computes must be finite (None marks 'not applicable').
+
+    The profile's columns (``skip``) say in their notes why one is missing.
+    """
     for r in res.rows:
         for key, v in r.items():
+            if key in skip or (key == "feature_variance_se" and res.config["probes"] == 1):
+                continue  # one Hutchinson probe: no spread to estimate an SE from
             if isinstance(v, float) and not math.isfinite(v):
                 raise RuntimeError(f"analysis produced a non-finite {key} at depth {r['depth']}: please report this")

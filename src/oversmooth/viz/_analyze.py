@@ -39,7 +39,7 @@ def figure_analysis(result: dict[str, Any]) -> Any:
     x = _col(rows, "depth")
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.9))
     ax = axes[0]
-    ax.plot(x, np.abs(_col(rows, "gap")), "o", ms=4, color="k", label="measured (Gaussian class features)")
+    ax.plot(x, np.abs(_col(rows, "gap")), "o", ms=4, color="k", label="measured (Gaussian noise model)")
     ax.plot(x, np.abs(_col(rows, "theory_gap")), "-", color="C0", label=f"fitted CSBM: M^n mu (lambda={fit['lam']:.3g})")
     eff = _col(rows, "theory_gap_finite_degree")
     if np.any(np.isfinite(eff)):
@@ -61,13 +61,15 @@ def figure_analysis(result: dict[str, Any]) -> Any:
     ax.set_title("Denoising: feature-noise variance", fontsize=9)
     ax.set_ylabel("sigma(n)^2")
     ax = axes[2]
-    ax.plot(x, _col(rows, "bayes_error"), "o", ms=4, color="k", label="Bayes error (LDA)")
+    ax.plot(x, _col(rows, "bayes_error"), "o", ms=4, color="k", label="Bayes error (LDA, Gaussian model)")
     ax.plot(x, _col(rows, "theory_bayes_error"), "-", color="C0", label="fitted CSBM Bayes error")
     ax.errorbar(x, _col(rows, "realised_error"), yerr=_col(rows, "realised_error_se"), fmt="s", ms=3, capsize=2,
-                color="C3", label="realised error (mean +- SE)")
-    if "probe_val_error" in rows[0]:
+                color="C3", label="realised error, Gaussian draws (mean +- SE)")
+    feats = result.get("features") or {}
+    kind = feats.get("kind", "gaussian")
+    if "probe_test_accuracy" in rows[0]:
         ax.errorbar(x, 1.0 - _col(rows, "probe_test_accuracy"), yerr=_col(rows, "probe_test_accuracy_std"),
-                    fmt="^-", ms=3, capsize=2, color="C4", label="linear probe, test error (+- std)")
+                    fmt="^-", ms=3, capsize=2, color="C4", label=f"linear probe, test error (+- std; {kind} features)")
     lo, hi = rec["within_one_se"]
     ax.axvspan(lo - 0.5, hi + 0.5, color="C2", alpha=0.15, label="within 1 SE of the best")
     ax.axvline(rec["depth"], color="C2", lw=1.5, label=f"recommended depth {rec['depth']}")
@@ -87,8 +89,14 @@ def figure_analysis(result: dict[str, Any]) -> Any:
         a.set_xlabel("depth n / hop")
         a.grid(alpha=0.3)
         a.legend(fontsize=6.5)
+    if kind == "real":
+        used = (f"real features ({feats.get('dim')} dims" + (f", top {feats['measured_dim']} principal directions"
+                                                              if feats.get("measured_dim") != feats.get("dim") else "")
+                + ")")
+    else:
+        used = "Gaussian class features"
     fig.suptitle(f"{result['graph']}: N={fit['n_nodes']}, K={fit['n_classes']}, d={fit['mean_degree']:.3g}; "
-                 "D^-1 A with self-loops", fontsize=10)
+                 f"D^-1 A with self-loops; features: {used}; gap/variance/Bayes: Gaussian noise model", fontsize=10)
     fig.tight_layout()
     return fig
 
