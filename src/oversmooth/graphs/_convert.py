@@ -43,15 +43,19 @@ DEFAULT_LABEL_ATTR = _DefaultAttr("label")
 
 
 # --------------------------------------------------------------------------- cleaning
-def _duplicates(r: np.ndarray, c: np.ndarray, w: np.ndarray, n: int, count_weights: bool) -> int:
-    """Repeated (r, c) entries (and integer multiplicities > 1 when ``count_weights``), once per undirected pair."""
+def _duplicates(r: np.ndarray, c: np.ndarray, w: np.ndarray, n: int,
+                count_weights: bool) -> tuple[int, sp.csr_array]:
+    """Repeated (r, c) entries (and integer multiplicities > 1 when ``count_weights``), once per undirected pair.
+
+    Also returns the summed multiplicity matrix (its pattern is the edge set).
+    """
     mult = np.maximum(np.round(w), 1.0) if count_weights and np.all(w == np.round(w)) else np.ones(w.size)
     m = sp.csr_array((mult, (r, c)), shape=(n, n))
     m.sum_duplicates()
     extra = m.copy()
     extra.data = extra.data - 1.0
     extra.eliminate_zeros()
-    return int(sp.triu(extra.maximum(extra.T), k=1).sum()) if extra.nnz else 0
+    return (int(sp.triu(extra.maximum(extra.T), k=1).sum()) if extra.nnz else 0), m
 
 
 def _finish_indices(m: sp.csr_array, n: int) -> sp.csr_array:
@@ -123,14 +127,23 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph", we
     else:
         n_loops_removed = n_loops
         r, c, w = r[~loops], c[~loops], w[~loops]
-    off = r != c
-    dup = _duplicates(r[off], c[off], w[off], n, count_weights=not weighted)
-    m = sp.csr_array((w if weighted else np.ones(w.size), (r, c)), shape=(n, n))
-    m.sum_duplicates()
-    if not weighted:
+    if keep_self_loops:
+        off = r != c
+        dup = _duplicates(r[off], c[off], w[off], n, count_weights=not weighted)[0]
+        counts = None
+    else:
+        dup, counts = _duplicates(r, c, w, n, count_weights=not weighted)
+    if weighted or counts is None:
+        m = sp.csr_array((w if weighted else np.ones(w.size), (r, c)), shape=(n, n))
+        m.sum_duplicates()
+    else:
+        m = counts
+    if weighted:
+        pattern = m.copy()
+        pattern.data[:] = 1.0
+    else:
         m.data[:] = 1.0
-    pattern = m.copy()
-    pattern.data[:] = 1.0
+        pattern = m
     t = pattern.T.tocsr()
     one_way = pattern - t
     one_way.eliminate_zeros()
