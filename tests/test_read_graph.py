@@ -203,7 +203,7 @@ def test_graph_from_networkx_string_labels_and_read_graph_agree():
     assert g.metadata["class_names"] == ["Mr. Hi", "Officer"]
     assert g.labels.tolist() == [0 if h.nodes[v]["club"] == "Mr. Hi" else 1 for v in h.nodes]
     # karate's edges carry a 'weight' attribute (interaction counts): kept, D^-1 A uses weighted degrees
-    assert g.metadata["weighted"]
+    assert g.metadata["weighted"] and g.is_weighted and repr(g).endswith("weighted=True)")
     i, j, d = next(iter(h.edges(data=True)))
     assert g.adjacency[i, j] == d["weight"] == g.adjacency[j, i]
     from oversmooth.operators import normalize_adjacency

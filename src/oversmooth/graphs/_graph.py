@@ -140,6 +140,11 @@ class Graph:
         return int(lab.max()) + 1 if lab.size and lab.max() >= 0 else 0
 
     @property
+    def is_weighted(self) -> bool:
+        """True when some edge weight differs from 1 (degrees are then weighted: d_i = sum_j w_ij)."""
+        return bool(np.any(self.adjacency.data != 1.0))
+
+    @property
     def degrees(self) -> np.ndarray:
         """Row sums of the adjacency (self-loops included when present)."""
         return np.asarray(self.adjacency.sum(axis=1)).ravel()
@@ -148,7 +153,8 @@ class Graph:
         d = 0 if self.features is None else self.features.shape[1]
         return (
             f"Graph(name={self.name!r}, n_nodes={self.n_nodes}, n_edges={self.n_edges}, "
-            f"n_classes={self.n_classes}, self_loops={self.has_self_loops}, feature_dim={d})"
+            f"n_classes={self.n_classes}, self_loops={self.has_self_loops}, feature_dim={d}"
+            + (", weighted=True)" if self.is_weighted else ")")
         )
 
     # ------------------------------------------------------------------ helpers
@@ -306,8 +312,22 @@ class Graph:
         return graph_to_pyg(self, split, seed)
 
     def to_networkx(self) -> Any:
-        """Return a :class:`networkx.Graph` with a ``label`` attribute per node."""
+        """Return a :class:`networkx.Graph`: edge attribute ``weight``, node attributes ``label`` and ``x``.
+
+        ``x`` (the feature row, a NumPy array) is set when the graph has features;
+        :meth:`from_networkx` with ``feature_attr="x"`` reads it back.
+
+        Examples
+        --------
+        >>> from oversmooth.graphs import Graph, sample_csbm
+        >>> g = sample_csbm(50, p=0.2, q=0.05, seed=0)
+        >>> back = Graph.from_networkx(g.to_networkx(), feature_attr="x", keep_self_loops=True)
+        >>> bool((back.adjacency != g.adjacency).nnz == 0), bool((back.features == g.features).all())
+        (True, True)
+        """
         nx = optional_import("networkx", "test")
         g = nx.from_scipy_sparse_array(self.adjacency)
         nx.set_node_attributes(g, {i: int(v) for i, v in enumerate(self.labels)}, "label")
+        if self.features is not None:
+            nx.set_node_attributes(g, dict(enumerate(self.features)), "x")
         return g
