@@ -257,14 +257,22 @@ class TestHutchinson:
 PROFILE_KEYS = {
     "depth", "gap", "realised_gap", "class_means", "feature_variance", "feature_variance_se",
     "feature_variance_per_class", "cross_sectional_variance", "structural_variance", "bayes_error",
-    "realised_error", "dirichlet_energy", "mad", "variance_method", "probes",
+    "realised_error", "dirichlet_energy", "mad", "variance_method", "probes", "notes",
+    # the default measures of profile_embeddings on each realised layer (DEPTH_PROFILE_METRICS)
+    "realised_separation", "realised_separation_shrinkage", "within_class_spread", "between_class_spread",
+    "dirichlet_energy_sqrt", "normalized_dirichlet_energy", "rayleigh_quotient",
 }
+
+
+def noise(g: Graph) -> dict:
+    """The CSBM's noise model, passed explicitly (depth_profile never reads graph.metadata)."""
+    return {"mu": g.metadata["mu"], "sigma": g.metadata["sigma"]}
 
 
 class TestDepthProfile:
     @pytest.mark.parametrize("operator", ["gcn", "appnp", "pairnorm"])
     def test_rows_have_documented_keys(self, csbm_small, operator):
-        rows = depth_profile(csbm_small, 3, operator=operator)
+        rows = depth_profile(csbm_small, 3, operator=operator, **noise(csbm_small))
         assert [r["depth"] for r in rows] == [0, 1, 2, 3]
         for r in rows:
             assert set(r) == PROFILE_KEYS
@@ -276,7 +284,7 @@ class TestDepthProfile:
 
     def test_matches_dense_computation(self, csbm_small):
         g = csbm_small
-        rows = depth_profile(g, 5, operator="appnp", alpha=0.2)
+        rows = depth_profile(g, 5, operator="appnp", alpha=0.2, **noise(g))
         Pd = dense_rw(g)
         mu_signal = np.where(g.labels == 0, -1.0, 1.0)
         x = g.features[:, 0]
@@ -305,7 +313,7 @@ class TestDepthProfile:
         # spread across nodes has collapsed (~lambda_2^{2n}), the feature-noise variance is
         # saturated near sum_j pi_j^2 >= 1/N.
         g = sample_csbm(500, p=0.04, q=0.012, seed=0)
-        rows = depth_profile(g, 30)
+        rows = depth_profile(g, 30, **noise(g))
         floor = 1.0 / 500
         cross = np.array([r["cross_sectional_variance"] for r in rows])
         feat = np.array([r["feature_variance"] for r in rows])
@@ -315,21 +323,21 @@ class TestDepthProfile:
         assert feat[-1] == pytest.approx(theory.stationary_sq_sum(g.degrees), rel=1e-3)  # saturated
 
     def test_hutchinson_profile_and_seed(self, csbm_small):
-        a = depth_profile(csbm_small, 3, variance="hutchinson", probes=64, seed=4)
-        b = depth_profile(csbm_small, 3, variance="hutchinson", probes=64, seed=4)
+        a = depth_profile(csbm_small, 3, variance="hutchinson", probes=64, seed=4, **noise(csbm_small))
+        b = depth_profile(csbm_small, 3, variance="hutchinson", probes=64, seed=4, **noise(csbm_small))
         assert a == b
         assert all(r["variance_method"] == "hutchinson" and r["probes"] == 64 for r in a)
         assert all(r["feature_variance_se"] > 0 for r in a[1:])
 
     def test_heterophily_means_alternate_in_sign(self):
         g = sample_csbm(2000, p=0.002, q=0.02, seed=1)  # lambda = -0.82
-        gaps = [r["gap"] for r in depth_profile(g, 5, variance="hutchinson", probes=2, seed=0)]
+        gaps = [r["gap"] for r in depth_profile(g, 5, variance="hutchinson", probes=2, seed=0, **noise(g))]
         assert all(np.sign(gaps[n]) == (-1) ** n for n in range(6)), gaps
 
     def test_three_classes_two_dims(self):
         mu = [[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]]
         g = sample_csbm(600, p=0.05, q=0.01, mu=mu, sigma=1.0, seed=2)
-        rows = depth_profile(g, 2, seed=0)
+        rows = depth_profile(g, 2, seed=0, **noise(g))
         assert rows[0]["gap"] == pytest.approx(2.0, rel=1e-12)  # smallest pairwise Mahalanobis distance
         assert np.array(rows[0]["class_means"]).shape == (3, 2)
         assert 0 < rows[0]["bayes_error"] < 1
@@ -338,9 +346,9 @@ class TestDepthProfile:
         with pytest.raises(ValueError, match="no features"):
             depth_profile(Graph(csbm_small.adjacency, labels=csbm_small.labels), 2)
         g = Graph(csbm_small.adjacency, labels=csbm_small.labels, features=csbm_small.features)
-        with pytest.raises(ValueError, match="pass mu"):
-            depth_profile(g, 2)
-        with pytest.raises(ValueError, match="pass sigma"):
+        with pytest.raises(ValueError, match="pass mu too"):
+            depth_profile(g, 2, sigma=1.0)
+        with pytest.raises(ValueError, match="pass sigma too"):
             depth_profile(g, 2, mu=[-1, 1])
         with pytest.raises(ValueError, match=r"mu must have shape \(2, 1\)"):
             depth_profile(g, 2, mu=[-1, 0, 1], sigma=1.0)
@@ -354,7 +362,7 @@ MIX_TOL = 0.05  # absolute tolerance on the per-layer rate; observed |measured -
 def _measured_rate(n: int, d: float, lam: float, seed: int) -> tuple[float, float, float]:
     p, q = csbm_pq(n, d, lam)
     g = sample_csbm(n, p=p, q=q, seed=seed)
-    rows = depth_profile(g, 8, variance="hutchinson", probes=2, seed=seed)
+    rows = depth_profile(g, 8, variance="hutchinson", probes=2, seed=seed, **noise(g))
     gaps = np.array([r["gap"] for r in rows])
     rate = (gaps[8] / gaps[2]) ** (1.0 / 6.0)  # geometric mean of gap(n+1)/gap(n), n = 2..7
     lam_ = theory.lam(p, q)

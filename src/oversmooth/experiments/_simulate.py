@@ -42,6 +42,16 @@ ROW_COLUMNS = (
 )
 
 
+#: Measures of :func:`~oversmooth.measures.profile_embeddings` taken on every realised layer h(n).
+SIMULATE_METRICS = ("dirichlet_energy", "mad")
+#: The columns of a row taken from :func:`~oversmooth.measures.depth_profile`.
+_PROFILE_KEYS = (
+    "gap", "realised_gap", "class_means", "cross_sectional_variance", "structural_variance", "realised_error",
+    "dirichlet_energy", "mad", "feature_variance", "feature_variance_se", "feature_variance_per_class",
+    "bayes_error", "variance_method", "probes",
+)
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """Parameters of one CSBM simulation (validated on creation).
@@ -130,7 +140,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         return [{**base, **empty} for _ in depths]
     lam = theory.lam(cfg.p, cfg.q)
     d = theory.expected_degree(cfg.n, cfg.p, cfg.q, cfg.self_loops)
-    lam_eff = theory.lambda_eff(lam, d)
+    lam_eff = theory.lambda_eff(lam, d, cfg.self_loops)
     pi2 = theory.expected_stationary_sq_sum(cfg.n, cfg.p, cfg.q, cfg.self_loops)
     if cfg.operator == "appnp":
         g = theory.ppr_gap(depths, lam, cfg.alpha, gap0)
@@ -138,7 +148,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         var = theory.ppr_catalan_variance(depths, d, pi2, cfg.alpha, cfg.sigma, cfg.self_loops)
     else:
         g = theory.gap(depths, lam, gap0)
-        g_fd = theory.gap_finite_degree(depths, lam, d, gap0)
+        g_fd = theory.gap_finite_degree(depths, lam, d, gap0, cfg.self_loops)
         var = theory.catalan_variance(depths, d, pi2, cfg.sigma)
     bayes_paper = theory.predicted_bayes_error(g, var)
     g_best = g_fd if math.isfinite(lam_eff) else g
@@ -183,11 +193,12 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
         seed = cfg.seed + r
         graph = sample_csbm(cfg.n, cfg.p, cfg.q, n_blocks=len(cfg.mu), mu=list(cfg.mu), sigma=cfg.sigma,
                             self_loops=cfg.self_loops, seed=seed)
+        # the noise model is the config's own (mu, sigma): passed explicitly, never read from the graph
         profile = depth_profile(
             graph, cfg.depth, operator=operator, normalization=normalization, alpha=cfg.alpha,
-            pairnorm_scale=cfg.pairnorm_scale, pairnorm_mode=cfg.pairnorm_mode, variance=cfg.method,
-            probes=cfg.probes, zero_degree=cfg.zero_degree, exact_max_nodes=cfg.exact_max_nodes,
-            seed=seed,
+            pairnorm_scale=cfg.pairnorm_scale, pairnorm_mode=cfg.pairnorm_mode, mu=list(cfg.mu),
+            sigma=cfg.sigma, variance=cfg.method, probes=cfg.probes, zero_degree=cfg.zero_degree,
+            exact_max_nodes=cfg.exact_max_nodes, seed=seed, metrics=SIMULATE_METRICS,
         )
         deg = graph.degrees
         graph_cols = {"mean_degree": float(deg.mean()), "pi_sq_sum": theory.stationary_sq_sum(deg)}
@@ -197,7 +208,7 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
                 "q": cfg.q, "sigma": cfg.sigma, "alpha": cfg.alpha, "self_loops": cfg.self_loops,
                 **graph_cols,
             }
-            row.update({k: v for k, v in prof.items() if k != "depth"})
+            row.update({k: prof[k] for k in _PROFILE_KEYS})
             if len(cfg.mu) == 2:
                 sep = abs(prof["gap"]) / math.sqrt(prof["feature_variance"])
                 row["separation"] = sep

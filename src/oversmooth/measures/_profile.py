@@ -1,5 +1,11 @@
 """Feature-noise variance (exact or Hutchinson) and the per-depth profile of a graph.
 
+:func:`depth_profile` propagates a graph's features and measures every realised layer with the
+measures of :func:`oversmooth.measures.profile_embeddings` (class separation, spreads, Dirichlet
+energies, MAD, and any other metric asked for). Only the paper's quantities that need a known
+noise model (the class means ``M_n mu``, the feature-noise variance and the Gaussian-view Bayes
+error) use the explicit ``(mu, sigma)`` passed in; nothing is read from the graph's metadata.
+
 The paper's variance at depth n is ``Var_x(h_i(n)) = sigma^2 ||row i of M_n||^2``
 (``M_n = P^n`` for GCN, the PPR polynomial for APPNP), averaged over the nodes of a
 class. It is computed
@@ -29,19 +35,17 @@ from .._utils import (
     spawn_generators,
 )
 from ..operators import iter_propagate, normalize_adjacency
-from ._stats import (
-    bayes_error,
-    bayes_error_lda,
-    class_indicator,
-    class_means,
-    dirichlet_energy,
-    edge_arrays,
-    mad,
-    mahalanobis_distances,
-    realised_error,
-)
+from ._embeddings import _GRAPH_METRICS, SHRINKAGE_RATIO, _LayerMeter, _progress, _resolve_metrics
+from ._stats import bayes_error, bayes_error_lda, class_indicator, realised_error
 
-__all__ = ["EXACT_MAX_NODES", "VarianceEstimate", "feature_noise_variance", "depth_profile"]
+__all__ = ["EXACT_MAX_NODES", "VarianceEstimate", "feature_noise_variance", "depth_profile",
+           "DEPTH_PROFILE_METRICS"]
+
+#: The measures of :func:`profile_embeddings` that :func:`depth_profile` computes by default (the cheap
+#: ones: O(N d^2 + d^3 + E d) per depth). MADGap, the group distance ratio, the effective rank and the
+#: probe are opt-in through ``metrics=`` (the probe is added by default without a noise model).
+DEPTH_PROFILE_METRICS = ("separation", "within_class_spread", "between_class_spread", "dirichlet_energy",
+                         "normalized_dirichlet_energy", "rayleigh_quotient", "mad")
 
 EXACT_MAX_NODES = 5000
 _CHUNK_ENTRIES = 8_000_000
@@ -233,6 +237,54 @@ def _noise_covariance(sigma: Any, d: int) -> np.ndarray:
     return s
 
 
+class _NoiseModel:
+    """The explicit Gaussian noise model ``x_i ~ N(mu_{c_i}, cov)``: gaps and Bayes errors of class means.
+
+    The precision (and, for the Monte Carlo LDA error when d > 2K, the whitening onto the span of
+    the whitened class means) is computed once: O(d^3), not per depth.
+    """
+
+    def __init__(self, mu: Any, sigma: Any, k: int, d: int, labels: np.ndarray):
+        mu_arr = check_finite_array(mu, "mu", ndim=(1, 2))
+        mu_arr = mu_arr[:, None] if mu_arr.ndim == 1 else mu_arr
+        if mu_arr.shape != (k, d):
+            raise ValueError(f"mu must have shape ({k}, {d}) (classes x feature dims), got {mu_arr.shape}")
+        self.k, self.d = k, d
+        self.mu = mu_arr
+        self.cov = _noise_covariance(sigma, d)
+        self.sigma2 = float(np.trace(self.cov)) / d
+        self.prec = np.linalg.pinv(self.cov) if d > 1 or k > 2 else None
+        self.signal = np.where((labels >= 0)[:, None], mu_arr[np.clip(labels, 0, None)], mu_arr.mean(axis=0))
+        self.whiten: np.ndarray | None = None
+        if k > 2 and d > 2 * k:
+            w, v = np.linalg.eigh(self.cov)
+            keep = w > w.max() * d * np.finfo(float).eps
+            self.whiten = v[:, keep] / np.sqrt(w[keep])
+
+    def gap(self, means: np.ndarray) -> float:
+        k, d = self.k, self.d
+        if k == 2 and d == 1:
+            return float(means[1, 0] - means[0, 0])
+        if k < 2:
+            return 0.0
+        diff = means[:, None, :] - means[None, :, :]
+        dist = np.sqrt(np.clip(np.einsum("abi,ij,abj->ab", diff, self.prec, diff), 0.0, None))
+        return float(dist[~np.eye(k, dtype=bool)].min())
+
+    def bayes_error(self, means: np.ndarray, gap: float, var: float, n_samples: int, rng: Any) -> float:
+        """Bayes error of the class means with noise covariance ``cov * var / sigma^2``."""
+        if self.k == 2 and self.d == 1:
+            return float(bayes_error(gap, np.sqrt(var)))
+        scale = var / self.sigma2
+        if self.whiten is None:
+            return bayes_error_lda(means, self.cov * scale, n_samples=n_samples, seed=rng)
+        # Exact reduction: the LDA rule depends only on the whitened point's projection on the span
+        # of the whitened means (K - 1 dims), where the noise is N(0, scale I).
+        mw = means @ self.whiten
+        q, _ = np.linalg.qr((mw[1:] - mw[0]).T)
+        return bayes_error_lda(mw @ q, scale * np.eye(q.shape[1]), n_samples=n_samples, seed=rng)
+
+
 def depth_profile(
     graph: Any,
     depth: int,
@@ -251,13 +303,21 @@ def depth_profile(
     seed: SeedLike = None,
     lda_samples: int = 200_000,
     smoothness: bool = True,
+    metrics: Any = None,
+    train_mask: Any = None,
+    test_mask: Any = None,
+    progress: Any = False,
 ) -> list[dict[str, Any]]:
-    """Measure mixing and denoising at every depth 0..``depth``: one row per depth.
+    """Propagate a graph's features and measure every depth 0..``depth``: one row per depth.
 
-    Propagates, in one sparse matmul per layer, the block ``[x | mu_{c_i} | z]``: the
-    realised features ``x`` (realised errors, spreads, Dirichlet energy, MAD), the
-    conditional-mean signal (the paper's class means ``mu_c(n)`` and the structural
-    spread) and, for Hutchinson, the probes (the feature-noise variance).
+    Propagation produces the layers h(n) = M_n x (one sparse matmul per layer, the block
+    ``[x | mu_{c_i} | z]`` propagated together); the measures of
+    :func:`~oversmooth.measures.profile_embeddings` are taken on each realised layer. Only the
+    quantities that need a known noise model come from the explicit ``(mu, sigma)``: the class
+    means of the conditional means ``M_n mu`` (``gap``, ``class_means``, ``structural_variance``),
+    the paper's feature-noise variance ``sigma^2 ||row i of M_n||^2`` and the Gaussian-view
+    Bayes error. Without a noise model those columns are None and the held-out probe
+    (``probe_accuracy``) is measured instead.
 
     Parameters
     ----------
@@ -267,127 +327,162 @@ def depth_profile(
     operator, normalization, alpha, pairnorm_scale, pairnorm_mode
         See :func:`oversmooth.operators.iter_propagate`.
     mu : array (K,) or (K, d), optional
-        Class means of the input features; default ``graph.metadata["mu"]`` (a CSBM).
-        Unlabelled nodes get the average of the class means.
+        Class means of the input features' noise model (pass with ``sigma``). Unlabelled nodes get
+        the average of the class means. Never read from ``graph.metadata``: for a CSBM pass
+        ``mu=g.metadata["mu"], sigma=g.metadata["sigma"]``.
     sigma : float or array (d, d), optional
-        Feature noise std (or covariance); default ``graph.metadata["sigma"]``.
+        Feature noise std (or covariance) of the noise model (pass with ``mu``).
     variance : {"auto", "exact", "hutchinson"}
     probes : int
     seed : int, Generator or None
-        For the Hutchinson probes (and the Monte Carlo LDA error when K > 2, d > 1).
+        For the Hutchinson probes, the Monte Carlo LDA error (K > 2, d > 1), the probe's split and
+        the sampled measures.
     lda_samples : int
-        Monte Carlo draws of the LDA Bayes error when K > 2 and d > 1 (standard error
-        below ``sqrt(0.25 / lda_samples)``).
+        Monte Carlo draws of the LDA Bayes error when K > 2 and d > 1 (standard error below
+        ``sqrt(0.25 / lda_samples)``). When d > 2K the draws are taken in the (K - 1)-dimensional
+        span of the whitened class means, which is exact (the LDA rule only sees that span).
     smoothness : bool
-        Compute the Dirichlet energy and MAD (two passes over the edges per depth);
-        ``False`` leaves them ``None`` (faster on very large graphs).
+        ``False`` drops the graph measures (Dirichlet energies, Rayleigh quotient, MAD, MADGap):
+        their columns are None.
+    metrics : sequence of str, optional
+        Measures of :data:`~oversmooth.measures.PROFILE_METRICS` per depth; default
+        :data:`DEPTH_PROFILE_METRICS` (the cheap ones), plus ``probe_accuracy`` without a noise
+        model or when d is not << N.
+    train_mask, test_mask : optional
+        The probe's split (see :func:`~oversmooth.measures.probe_accuracy`).
+    progress : bool, text stream or None
+        Progress bar over the depths (default off).
 
     Returns
     -------
     list of dict
-        Keys: ``depth, gap, realised_gap, class_means, feature_variance,
-        feature_variance_se, feature_variance_per_class, cross_sectional_variance,
-        structural_variance, bayes_error, realised_error, dirichlet_energy, mad,
-        variance_method, probes``. ``gap`` is ``mu_2(n) - mu_1(n)`` for two classes
-        in 1-D, otherwise the smallest pairwise Mahalanobis distance between class
-        means under the input covariance. Spreads are pooled over labelled nodes.
+        Keys: ``depth, gap, realised_gap, class_means, feature_variance, feature_variance_se,
+        feature_variance_per_class, cross_sectional_variance, structural_variance, bayes_error,
+        realised_error, dirichlet_energy, mad, variance_method, probes, notes`` and the profile
+        columns of the selected metrics (``realised_separation`` and
+        ``realised_separation_shrinkage`` are profile_embeddings' ``separation`` columns, measured on
+        h(n)). ``gap`` is ``mu_2(n) - mu_1(n)`` for two classes in 1-D, otherwise the smallest
+        pairwise Mahalanobis distance between class means under the noise covariance;
+        ``realised_gap`` the same for the realised class means. Spreads are pooled over labelled
+        nodes. ``realised_error`` (in-sample LDA) is None when d is not << N (10 d > N - K: it
+        would overfit) or without a noise model.
 
     Examples
     --------
     >>> from oversmooth.graphs import sample_csbm
     >>> from oversmooth.measures import depth_profile
     >>> g = sample_csbm(400, p=0.05, q=0.01, seed=0)
-    >>> rows = depth_profile(g, 2)
+    >>> rows = depth_profile(g, 2, mu=[-1.0, 1.0], sigma=1.0)
     >>> round(rows[0]["gap"], 12), round(rows[0]["bayes_error"], 4)
     (2.0, 0.1587)
+    >>> depth_profile(g, 2)[2]["bayes_error"] is None  # no noise model: the probe instead
+    True
     """
     depth = check_nonneg_int(depth, "depth")
     if graph.features is None:
         raise ValueError("graph has no features; sample them (e.g. sample_csbm) or set graph.features")
-    x = np.asarray(graph.features, dtype=np.float64)
+    x = np.ascontiguousarray(np.asarray(graph.features, dtype=np.float64))
+    x = x[:, None] if x.ndim == 1 else x
     n_nodes, d = x.shape
     labels = np.asarray(graph.labels)
     if not np.any(labels >= 0):
         raise ValueError("graph has no labelled node; depth_profile needs class labels")
     k = int(labels.max()) + 1
-    meta = getattr(graph, "metadata", {}) or {}
-    if mu is None:
-        if "mu" not in meta:
-            raise ValueError("pass mu (class means of the input features): the graph does not record them")
-        mu = meta["mu"]
-    if sigma is None:
-        if "sigma" not in meta:
-            raise ValueError("pass sigma (feature noise std or covariance): the graph does not record it")
-        sigma = meta["sigma"]
-    mu_arr = check_finite_array(mu, "mu", ndim=(1, 2))
-    mu_arr = mu_arr[:, None] if mu_arr.ndim == 1 else mu_arr
-    if mu_arr.shape != (k, d):
-        raise ValueError(f"mu must have shape ({k}, {d}) (classes x feature dims), got {mu_arr.shape}")
-    cov = _noise_covariance(sigma, d)
-    sigma2 = float(np.trace(cov)) / d
-    signal = np.where((labels >= 0)[:, None], mu_arr[np.clip(labels, 0, None)], mu_arr.mean(axis=0))
+    if (mu is None) != (sigma is None):
+        missing = "sigma" if sigma is None else "mu"
+        raise ValueError(f"pass {missing} too: the noise model is (mu, sigma), both or neither "
+                         "(nothing is read from graph.metadata)")
+    noise = _NoiseModel(mu, sigma, k, d, labels) if mu is not None else None
+    counts = np.bincount(labels[labels >= 0], minlength=k).astype(float)
+    small_d = SHRINKAGE_RATIO * d <= counts.sum() - np.count_nonzero(counts)
+    if metrics is None:
+        chosen = list(DEPTH_PROFILE_METRICS)
+        if noise is None or not small_d:
+            chosen.append("probe_accuracy")
+    else:
+        chosen = list(_resolve_metrics(metrics))
+    if not smoothness:
+        chosen = [m for m in chosen if m not in _GRAPH_METRICS]
+    chosen = list(_resolve_metrics(chosen))
 
     P = normalize_adjacency(graph, normalization, zero_degree=zero_degree)
     op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode)
-    method = _resolve_method(variance, n_nodes, exact_max_nodes)
-    rng_probes, rng_mc = spawn_generators(seed, 2)
+    method = _resolve_method(variance, n_nodes, exact_max_nodes) if noise is not None else None
+    rng_probes, rng_mc, rng_meter = spawn_generators(seed, 3)
+    meter = _LayerMeter(n_nodes, labels, graph, metrics=chosen, train_mask=train_mask, test_mask=test_mask,
+                        seed=rng_meter)
     acc = _ProbeAccumulator(labels, depth, k)
     n_probes = check_positive_int(probes, "probes") if method == "hutchinson" else 0
-    parts = [x, signal]
+    parts = [x]
+    if noise is not None:
+        parts.append(noise.signal)
     if method == "hutchinson":
         parts.append(_rademacher(rng_probes, n_nodes, n_probes))
-    block = np.hstack(parts)
+    block = np.hstack(parts) if len(parts) > 1 else x
     ind = class_indicator(labels, k)
-    counts = np.bincount(labels[labels >= 0], minlength=k).astype(float)
     weights = counts / counts.sum()
-    edges = edge_arrays(graph.adjacency) if smoothness else None
+    signal_cols = slice(d, 2 * d) if noise is not None else None
+    probe_start = 2 * d if noise is not None else d
+    bar = _progress(progress, depth + 1, 0)
     rows: list[dict[str, Any]] = []
-    for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d), affine=slice(d, 2 * d), **op)):
-        hx, hm = h[:, :d], h[:, d:2 * d]
+    for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d), affine=signal_cols, **op)):
+        bar.update(f"depth {n}")
+        hx = np.ascontiguousarray(h[:, :d])
         if method == "hutchinson":
-            acc.hutchinson(n, h[:, 2 * d:])
-        means = np.asarray(ind @ hm)
+            acc.hutchinson(n, h[:, probe_start:])
         realised_means = np.asarray(ind @ hx)
         sq_x = np.asarray(ind @ (hx * hx))
-        sq_m = np.asarray(ind @ (hm * hm))
         cross = np.clip(sq_x - realised_means**2, 0, None).mean(axis=1)
-        struct = np.clip(sq_m - means**2, 0, None).mean(axis=1)
-        rows.append({
-            "depth": n,
-            "gap": _gap(means, cov, k, d),
-            "realised_gap": _gap(realised_means, cov, k, d),
-            "class_means": means.ravel().tolist() if d == 1 else means.tolist(),
-            "cross_sectional_variance": float(weights @ cross),
-            "structural_variance": float(weights @ struct),
-            "realised_error": realised_error(hx, labels),
-            "dirichlet_energy": dirichlet_energy(hx, edges=edges) if smoothness else None,
-            "mad": mad(hx, edges=edges) if smoothness else None,
-            "_means": means,
-        })
+        prof = meter.measure(n, hx)
+        row: dict[str, Any] = {"depth": n, "gap": None, "realised_gap": None, "class_means": None,
+                               "cross_sectional_variance": float(weights @ cross), "structural_variance": None,
+                               "realised_error": None}
+        notes = [prof.pop("notes")] if prof.get("notes") else []
+        if noise is not None:
+            hm = h[:, d:2 * d]
+            means = np.asarray(ind @ hm)
+            sq_m = np.asarray(ind @ (hm * hm))
+            struct = np.clip(sq_m - means**2, 0, None).mean(axis=1)
+            row.update({
+                "gap": noise.gap(means),
+                "realised_gap": noise.gap(realised_means),
+                "class_means": means.ravel().tolist() if d == 1 else means.tolist(),
+                "structural_variance": float(weights @ struct),
+                "_means": means,
+            })
+            if small_d:
+                row["realised_error"] = realised_error(hx, labels)
+            else:
+                notes.append(f"realised_error: in-sample LDA skipped, d = {d} is not << N (it would overfit); "
+                             "see probe_accuracy")
+        else:
+            notes.append("no noise model (mu, sigma): gap, feature-noise variance and Bayes error not defined; "
+                         "probe_accuracy measures the layer instead")
+        row["dirichlet_energy"] = prof.pop("dirichlet_energy", None)
+        row["mad"] = prof.pop("mad", None)
+        for key in ("layer", "n_nodes", "dim"):
+            prof.pop(key)
+        for key, value in prof.items():
+            row["realised_" + key if key.startswith("separation") else key] = value
+        row["notes"] = "; ".join(notes)
+        rows.append(row)
+        bar.update(f"depth {n}", advance=1)
+    bar.close()
     if method == "exact":
         ref = x if operator == "pairnorm" else None
         norms = _exact_row_norms(P, depth, op, ref)
         for n in range(depth + 1):
             acc.exact_rows(n, norms[n])
-    est = acc.result(sigma2, method, n_probes)
+    est = acc.result(noise.sigma2, method, n_probes) if noise is not None else None
     for n, row in enumerate(rows):
+        row.update({"feature_variance": None, "feature_variance_se": None, "feature_variance_per_class": None,
+                    "bayes_error": None, "variance_method": method, "probes": n_probes})
+        if noise is None or est is None:
+            continue
         means = row.pop("_means")
         var = float(est.pooled[n])
         row["feature_variance"] = var
         row["feature_variance_se"] = float(est.se_pooled[n])
         row["feature_variance_per_class"] = est.per_class[n].tolist()
-        if k == 2 and d == 1:
-            row["bayes_error"] = float(bayes_error(row["gap"], np.sqrt(var)))
-        else:
-            row["bayes_error"] = bayes_error_lda(means, cov * (var / sigma2), n_samples=lda_samples,
-                                                 seed=rng_mc)
-        row["variance_method"] = method
-        row["probes"] = n_probes
+        row["bayes_error"] = noise.bayes_error(means, row["gap"], var, lda_samples, rng_mc)
     return rows
-
-
-def _gap(means: np.ndarray, cov: np.ndarray, k: int, d: int) -> float:
-    if k == 2 and d == 1:
-        return float(means[1, 0] - means[0, 0])
-    dist = mahalanobis_distances(means, cov)
-    return float(dist[~np.eye(k, dtype=bool)].min()) if k > 1 else 0.0
