@@ -171,6 +171,8 @@ _SUBCOMMANDS: list[Callable[[Any], None]] = [_add_simulate, _add_reproduce, _swe
                                              _train_cli.add_parser]
 from . import _analyze as _analyze_cli  # noqa: E402
 _SUBCOMMANDS.append(_analyze_cli.add_parser)
+from . import _profile as _profile_cli  # noqa: E402
+_SUBCOMMANDS.append(_profile_cli.add_parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
