@@ -148,6 +148,8 @@ def test_load_split_masks_and_indices(tmp_path):
         (dict(train=[0, 0], val=[2], test=[3]), r"'train' lists node 0 more than once"),
         (dict(train=np.array([], dtype=int), val=[2], test=[3]), r"'train' is empty"),
         (dict(train=[[0, 1]], val=[2], test=[3]), r"'train' must be a 1-D array of node indices"),
+        (dict(train=[1, 1, 0, 0, 0], val=[], test=[3]), r"more than once \(an integer array is read as node indices: "
+                                                         r"save a 0/1 mask as dtype bool\)"),
     ],
 )
 def test_load_split_errors_name_file_and_key(tmp_path, arrays, message):

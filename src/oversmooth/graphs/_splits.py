@@ -24,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._utils import SeedLike, check_choice, check_random_state
+from ._planetoid import PLANETOID_NAMES
 
 __all__ = ["random_split", "planetoid_public_split", "load_split", "resolve_split", "SPLIT_KEYS", "SPLIT_NAMES"]
 
@@ -31,8 +32,6 @@ __all__ = ["random_split", "planetoid_public_split", "load_split", "resolve_spli
 SPLIT_KEYS = ("train", "val", "test")
 #: The named splits :func:`resolve_split` understands (anything else is a path).
 SPLIT_NAMES = ("public", "random")
-
-_PLANETOID = ("cora", "citeseer", "pubmed")
 
 
 def random_split(labels: Any, seed: SeedLike = None,
@@ -113,7 +112,7 @@ def planetoid_public_split(graph_or_name: Any) -> tuple[np.ndarray, np.ndarray, 
     [140, 500, 1000]
     """
     if isinstance(graph_or_name, str):
-        return _shipped_public_split(check_choice(graph_or_name.lower(), "graph_or_name", _PLANETOID))
+        return _shipped_public_split(check_choice(graph_or_name.lower(), "graph_or_name", PLANETOID_NAMES))
     meta = getattr(graph_or_name, "metadata", None)
     if not isinstance(meta, dict):
         raise TypeError(f"graph_or_name must be a Planetoid name or a Graph, got {type(graph_or_name).__name__}")
@@ -144,7 +143,9 @@ def _check_sets(arrays: dict[str, Any], n_nodes: int, where: str) -> tuple[np.nd
             idx = np.sort(a.astype(np.int64))
             rep = idx[1:][idx[1:] == idx[:-1]]
             if rep.size:
-                raise ValueError(f"{where}: {k!r} lists node {int(rep[0])} more than once")
+                hint = (" (an integer array is read as node indices: save a 0/1 mask as dtype bool)"
+                        if a.shape == (n_nodes,) and np.all((a == 0) | (a == 1)) else "")
+                raise ValueError(f"{where}: {k!r} lists node {int(rep[0])} more than once{hint}")
         else:
             raise ValueError(f"{where}: {k!r} must be a boolean mask or an integer index array, got dtype {a.dtype}")
         out[k] = idx
