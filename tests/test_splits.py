@@ -91,6 +91,10 @@ def test_public_split_errors():
         resolve_split("public", g)
     with pytest.raises(TypeError, match="Planetoid name or a Graph"):
         planetoid_public_split(42)
+    stale = Graph.from_edges([0, 1], [1, 2], labels=[0, 1, 0], name="sub",
+                             metadata={"public_split": {"train": [0], "val": [1], "test": [7]}})
+    with pytest.raises(ValueError, match=r"graph 'sub': metadata\['public_split'\]: 'test' holds node id 7"):
+        planetoid_public_split(stale)
 
 
 @needs_planetoid_raw

@@ -121,7 +121,11 @@ def planetoid_public_split(graph_or_name: Any) -> tuple[np.ndarray, np.ndarray, 
         name = getattr(graph_or_name, "name", "graph")
         raise ValueError(f"graph {name!r} has no Planetoid public split (metadata['public_split']); load it with "
                          "load_planetoid or planetoid_structure, or pass split='random' or a split file")
-    return tuple(np.sort(np.asarray(split[k], dtype=np.int64)) for k in SPLIT_KEYS)  # type: ignore[return-value]
+    n = getattr(graph_or_name, "n_nodes", None)
+    if n is None or not all(k in split for k in SPLIT_KEYS):
+        raise ValueError("metadata['public_split'] must hold 'train', 'val' and 'test' node indices of a Graph")
+    return _check_sets({k: np.asarray(split[k], dtype=np.int64) for k in SPLIT_KEYS}, int(n),
+                       f"graph {getattr(graph_or_name, 'name', 'graph')!r}: metadata['public_split']")
 
 
 def _check_sets(arrays: dict[str, Any], n_nodes: int, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
