@@ -33,7 +33,7 @@ from oversmooth.measures import (
 )
 from oversmooth.measures import _smoothness
 
-ZERO = 1e-12  # the references treat |1 - cos| below this as an exact zero
+ZERO = 1e-20  # the references treat 1 - cos below this (parallel up to rounding) as an exact zero
 
 
 # =========================================================================== references
@@ -70,11 +70,13 @@ def ref_normalized_energy(x: np.ndarray, w: np.ndarray) -> float:
 
 
 def ref_cos_dist(a: np.ndarray, b: np.ndarray) -> float:
+    """1 - cos(a, b) = 2 sin^2(theta / 2), theta from Kahan's stable angle formula."""
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0 or nb == 0:
         return 1.0
-    dist = 1.0 - float(a @ b) / (na * nb)
-    return 0.0 if abs(dist) < ZERO else dist
+    theta = 2 * math.atan2(np.linalg.norm(a * nb - b * na), np.linalg.norm(a * nb + b * na))
+    dist = 2 * math.sin(theta / 2) ** 2
+    return 0.0 if dist < ZERO else dist
 
 
 def ref_two_stage(x: np.ndarray, mask: np.ndarray, rows=None) -> float:
@@ -231,14 +233,45 @@ def test_legacy_call_forms_and_reused_edges(path3):
     assert mad(h, edges=e) == mad(h, path3)
 
 
-def test_chunked_pass_equals_one_block(monkeypatch):
+def test_sparse_product_forms_equal_the_chunked_exact_pass(monkeypatch):
     w = weighted_graph(30, 0.3, 11)
     x = np.random.default_rng(11).standard_normal((30, 4))
-    whole = edge_smoothness(x, sp.csr_array(w))
+    x[3] = x[4]  # a zero distance (if 3 and 4 are neighbours) and a zero vector
+    x[7] = 0.0
+    fast = edge_smoothness(x, sp.csr_array(w))
     monkeypatch.setattr(_smoothness, "_CHUNK_ENTRIES", 8)  # 2 edges per chunk
-    chunked = edge_smoothness(x, sp.csr_array(w))
-    for k in whole:
-        assert chunked[k] == pytest.approx(whole[k], rel=1e-12)
+    monkeypatch.setattr(_smoothness, "_CANCEL", 2.0)  # always the exact per-edge energies
+    monkeypatch.setattr(_smoothness, "_SMALL_MAD", np.inf)  # always the exact per-pair MAD
+    exact = edge_smoothness(x, sp.csr_array(w))
+    for k in fast:
+        assert exact[k] == pytest.approx(fast[k], rel=1e-12)
+    assert exact["mad"] == pytest.approx(ref_two_stage(x, w != 0), rel=1e-12)
+
+
+def test_smooth_signals_keep_full_precision():
+    # a ramp on a long path: ||x - mean||^2 is ~ n^2 times the energy (cancellation in the
+    # sparse-product form), so the exact per-edge pass must take over
+    n = 400
+    path = np.array([np.arange(n - 1), np.arange(1, n)])
+    ramp = np.arange(n, dtype=float)[:, None] * [1.0, -2.0]
+    assert dirichlet_energy(ramp, path) == pytest.approx(2 * (n - 1) * 5.0 / n, rel=1e-13)
+    # nearly parallel rows: distances ~1e-12, far below the rounding of 1 - u_i . u_j
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(5)
+    x = base + 1e-6 * rng.standard_normal((n, 5))
+    w = np.zeros((n, n))
+    w[path[0], path[1]] = w[path[1], path[0]] = 1.0
+    assert mad(x[:40], path[:, :39]) == pytest.approx(ref_two_stage(x[:40], w[:40, :40] != 0), rel=1e-9)
+    # only a few nodes with tiny distances: recomputed pair by pair, the rest from the sparse product.
+    # Nodes 2..9 are scaled copies of one vector (all distances zero, left out), so MAD is D_01 ~ 1e-13,
+    # where 1 - u_0 . u_1 from the sparse product would be wrong in the third digit
+    y = np.repeat(rng.standard_normal((1, 5)), 10, axis=0) * np.arange(1, 11)[:, None]
+    y[0] = rng.standard_normal(5)
+    y[1] = y[0] + 1e-6 * rng.standard_normal(5)
+    edges = np.array([[0, 2, 3, 4, 5, 6, 7, 8], [1, 3, 4, 5, 6, 7, 8, 9]])
+    expected = ref_cos_dist(y[0], y[1])
+    assert 1e-14 < expected < 1e-12
+    assert mad(y, edges) == pytest.approx(expected, rel=1e-9)
 
 
 @given(random_graphs(max_nodes=20), st.floats(0.01, 100.0), st.booleans(), st.integers(0, 2**31 - 1))

@@ -70,6 +70,8 @@ GDR_MAX_NODES = 5000
 
 _EPS = float(np.finfo(np.float64).eps)
 _CHUNK_ENTRIES = 4_000_000  # floats per gathered block (32 MB): bounded memory on large graphs
+_CANCEL = 1e-4  # sparse-product forms fall back to the exact per-edge pass below this ratio (cancellation)
+_SMALL_MAD = 1e-4  # nodes whose mean neighbour distance is below this are recomputed pair by pair
 _BFS_CHUNK_WORDS = 2_000_000  # uint64 words gathered per block in the bit-parallel BFS
 
 
@@ -80,8 +82,9 @@ class EdgeArrays(NamedTuple):
     """Each undirected edge of a graph once (``rows < cols``), self-loops dropped.
 
     ``weights`` are the symmetric edge weights, ``degree`` the weighted degree of every
-    node without its self-loop and ``n_neighbours`` its number of neighbours other than
-    itself. Built by :func:`edge_arrays`; pass as ``edges=`` to reuse across layers.
+    node without its self-loop, ``n_neighbours`` its number of neighbours other than
+    itself and ``adjacency`` the symmetric off-diagonal CSR adjacency. Built by
+    :func:`edge_arrays`; pass as ``edges=`` to reuse across layers.
     """
 
     rows: np.ndarray
@@ -89,6 +92,7 @@ class EdgeArrays(NamedTuple):
     weights: np.ndarray
     degree: np.ndarray
     n_neighbours: np.ndarray
+    adjacency: sp.csr_array
 
     @property
     def n_nodes(self) -> int:
@@ -127,10 +131,14 @@ def edge_arrays(graph: Any, n_nodes: int | None = None) -> EdgeArrays:
     n = a.shape[0]
     rows = np.repeat(np.arange(n, dtype=a.indices.dtype), np.diff(a.indptr))
     off = rows != a.indices
-    degree = np.bincount(rows[off], weights=a.data[off], minlength=n)
-    n_neighbours = np.bincount(rows[off], minlength=n)
+    if not off.all():
+        a = sp.csr_array((a.data[off], a.indices[off], np.r_[0, np.cumsum(np.bincount(rows[off], minlength=n))]),
+                         shape=(n, n))
+        rows = rows[off]
+    degree = np.bincount(rows, weights=a.data, minlength=n)
+    n_neighbours = np.bincount(rows, minlength=n)
     upper = rows < a.indices
-    return EdgeArrays(rows[upper], a.indices[upper].copy(), a.data[upper].copy(), degree, n_neighbours)
+    return EdgeArrays(rows[upper], a.indices[upper], a.data[upper], degree, n_neighbours, a)
 
 
 def _resolve_edges(graph: Any, edges: Any, n_nodes: int) -> EdgeArrays:
@@ -169,9 +177,107 @@ def _zero_tol(d: int) -> float:
     return d * _EPS
 
 
+def _spmm(a: sp.csr_array, h: np.ndarray) -> np.ndarray:
+    from ..operators._spmm import RowParallelMatmul
+
+    return RowParallelMatmul(a)(h)
+
+
 def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,
                mad_: bool = False) -> dict[str, float]:
-    """One chunked pass over the undirected edges for the requested measures."""
+    """The requested edge measures from sparse products (O(E d), threaded), exact where needed.
+
+    The quadratic forms are evaluated as ``sum_i d_i ||x_i||^2 - sum_ij w_ij x_i . x_j`` on
+    embeddings first moved to the orthogonal complement of the Laplacian's kernel
+    direction (which changes neither energy); when the result is below ``_CANCEL`` times
+    the first term (cancellation would cost more than 4 of 16 digits), the exact
+    per-edge pass ``sum w_ij ||x_i - x_j||^2`` is used instead. MAD's per-node sums
+    ``n_i - u_i . sum_j u_j`` (unit rows u) likewise, with the zero distances found
+    exactly (see :func:`_mad_fast`) and nodes whose mean distance is below
+    ``_SMALL_MAD`` recomputed pair by pair.
+    """
+    n = x.shape[0]
+    out: dict[str, float] = {}
+    exact: dict[str, bool] = {}
+    a = e.adjacency
+    if energy:
+        xc = x - x.mean(axis=0)
+        big = float(e.degree @ np.einsum("ij,ij->i", xc, xc))
+        val = big - float(np.einsum("ij,ij->", xc, _spmm(a, xc))) if big > 0 else 0.0
+        if big > 0 and val <= _CANCEL * big:
+            exact["energy"] = True
+        else:
+            out["dirichlet_energy"] = 2.0 * val / n
+    if normalized:
+        dt = 1.0 + e.degree
+        sq = np.sqrt(dt)
+        xp = x - np.outer(sq, (sq @ x) / dt.sum())  # remove the kernel direction D~^1/2 1
+        y = xp / sq[:, None]
+        big = float(np.einsum("ij,ij->", xp, xp))
+        val = big - float(np.einsum("ij,ij->", y, y)) - float(np.einsum("ij,ij->", y, _spmm(a, y)))
+        if big > 0 and val <= _CANCEL * big:
+            exact["normalized"] = True
+        else:
+            out["normalized_dirichlet_energy"] = val if big > 0 else 0.0
+    if exact:
+        out.update(_edge_pass_exact(x, e, energy="energy" in exact, normalized="normalized" in exact))
+    if mad_:
+        out["mad"] = _mad_fast(x, e)
+    return out
+
+
+def _pair_distances(u: np.ndarray, zero: np.ndarray, i: np.ndarray, j: np.ndarray, tol: float) -> np.ndarray:
+    """Cosine distances of the pairs (i, j) from unit rows, chunked; zero rows give 1, <= tol gives 0."""
+    out = np.empty(i.size)
+    step = max(1, _CHUNK_ENTRIES // max(1, u.shape[1]))
+    for lo in range(0, i.size, step):
+        diff = u[i[lo:lo + step]] - u[j[lo:lo + step]]
+        out[lo:lo + step] = 0.5 * np.einsum("ij,ij->i", diff, diff)  # = 1 - cos, no cancellation
+    out[zero[i] | zero[j]] = 1.0
+    out[out <= tol] = 0.0
+    return out
+
+
+def _mad_fast(x: np.ndarray, e: EdgeArrays) -> float:
+    """MAD from one sparse product, zero distances and small values handled exactly."""
+    n, d = x.shape
+    if e.rows.size == 0:
+        return float("nan")
+    inv, zero = _unit_rows(x)
+    u = x * inv[:, None]
+    a = e.adjacency
+    mask = sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
+    total = e.n_neighbours - np.einsum("ij,ij->i", u, _spmm(mask, u))  # sum_j (1 - u_i . u_j); zero rows: 1
+    count = e.n_neighbours.astype(np.float64)
+    tol = _zero_tol(d)
+    # zero distances: ||u_i - u_j||^2 = 2 D_ij <= 2 tol implies |g.u_i - g.u_j| <= |g| sqrt(2 tol), so
+    # only edges whose random projections nearly agree can be zero; those are checked exactly
+    g = np.random.default_rng(20200101).standard_normal(d)
+    proj = u @ g
+    slack = float(np.linalg.norm(g)) * (np.sqrt(2.0 * tol) + 8.0 * d * _EPS)
+    cand = np.flatnonzero((np.abs(proj[e.rows] - proj[e.cols]) <= slack) & ~zero[e.rows] & ~zero[e.cols])
+    if cand.size:
+        z = cand[_pair_distances(u, zero, e.rows[cand], e.cols[cand], tol) == 0]
+        count -= np.bincount(e.rows[z], minlength=n) + np.bincount(e.cols[z], minlength=n)
+    small = np.flatnonzero((count > 0) & (total < _SMALL_MAD * count))
+    if small.size > n // 4:  # mostly tiny distances (a deep, smoothed layer): one exact pass
+        return _edge_pass_exact(x, e, mad_=True)["mad"]
+    if small.size:  # recompute the few nodes with tiny distances pair by pair
+        pos, starts = _row_edge_positions(a.indptr, small)
+        owner = np.repeat(small, np.diff(np.r_[starts, pos.size]))
+        dist = _pair_distances(u, zero, owner, a.indices[pos], tol)
+        local = np.repeat(np.arange(small.size), np.diff(np.r_[starts, pos.size]))
+        total[small] = np.bincount(local, weights=dist, minlength=small.size)
+        count[small] = np.bincount(local, weights=(dist > 0).astype(np.float64), minlength=small.size)
+    has = count > 0
+    if not has.any():
+        return 0.0
+    return float(np.mean(total[has] / count[has]))
+
+
+def _edge_pass_exact(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,
+                     mad_: bool = False) -> dict[str, float]:
+    """One chunked pass over the undirected edges, every pair's difference formed exactly."""
     n, d = x.shape
     r, c, w = e.rows, e.cols, e.weights
     out: dict[str, float] = {}
