@@ -343,3 +343,18 @@ def test_read_graph_features_file(tmp_path):
     with pytest.raises(ValueError, match=r"y\.npy: 2 rows of features for a graph of 3 nodes"):
         read_graph(e, features=tmp_path / "y.npy")
     assert read_graph(e, features=np.ones(3)).features.shape == (3, 1)
+
+
+def test_npz_graph_refuses_pickles_and_bad_shapes(tmp_path):
+    np.savez(tmp_path / "p.npz", edge_index=np.array([[0], [1]]), y=np.array([0, "a"], dtype=object))
+    with pytest.raises(ValueError, match=r"p\.npz: key 'y' holds pickled objects, which are refused"):
+        read_graph(tmp_path / "p.npz")
+    np.savez(tmp_path / "s.npz", edge_index=np.array([[0, 1, 2]]))
+    with pytest.raises(ValueError, match=r"s\.npz: 'edge_index' must be an integer array of shape \(2, E\)"):
+        read_graph(tmp_path / "s.npz")
+    np.savez(tmp_path / "w.npz", edge_index=np.array([[0], [1]]), edge_weight=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"w\.npz: 'edge_weight' must hold one weight per edge \(1\)"):
+        read_graph(tmp_path / "w.npz")
+    np.savez(tmp_path / "b.npz", edge_index=np.array([[0], [1]]), x=np.ones((2, 1)), features=np.ones((2, 1)))
+    with pytest.raises(ValueError, match=r"b\.npz: has both 'x' and 'features'"):
+        read_graph(tmp_path / "b.npz")
