@@ -358,3 +358,21 @@ def test_npz_graph_refuses_pickles_and_bad_shapes(tmp_path):
     np.savez(tmp_path / "b.npz", edge_index=np.array([[0], [1]]), x=np.ones((2, 1)), features=np.ones((2, 1)))
     with pytest.raises(ValueError, match=r"b\.npz: has both 'x' and 'features'"):
         read_graph(tmp_path / "b.npz")
+
+
+def test_weighted_normalisation_matches_pyg_gcn_norm():
+    """A weighted Graph's D^-1/2 (A + I) D^-1/2 equals PyG's gcn_norm on to_pyg()'s edge_index and edge_weight."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch_geometric")
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+    from oversmooth.operators import normalize_adjacency
+
+    h = nx.karate_club_graph()
+    g = Graph.from_networkx(h)
+    d = g.to_pyg()
+    ei, w = gcn_norm(d.edge_index, d.edge_weight.double(), num_nodes=d.num_nodes, add_self_loops=True)
+    pyg = sp.coo_array((w.numpy(), (ei[0].numpy(), ei[1].numpy())), shape=(g.n_nodes, g.n_nodes)).toarray()
+    ours = normalize_adjacency(g.with_self_loops(True), "sym").toarray()
+    np.testing.assert_allclose(ours, pyg.T, rtol=1e-12, atol=1e-15)
+    assert torch.is_tensor(d.edge_weight)
