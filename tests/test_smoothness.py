@@ -512,8 +512,25 @@ def test_hop_masks_push_and_pull_steps_match_shortest_paths():
     src = np.array([3, 77, 150, 260, 399])  # few sources: pushes first, pulls once the frontier is large
     m = hop_masks(a, neb_hops=2, rmt_hops=6, sources=src)
     dist = shortest_path(a, unweighted=True, indices=src)
+    neb, rmt, ball = m.neb.toarray() > 0, m.rmt.toarray() > 0, m.ball.toarray() > 0
     for k in range(src.size):
-        bits_neb = (m.neb[:, 0] >> np.uint64(k)) & np.uint64(1)
-        bits_rmt = (m.rmt[:, 0] >> np.uint64(k)) & np.uint64(1)
-        assert np.array_equal(bits_neb.astype(bool), (dist[k] >= 1) & (dist[k] <= 2))
-        assert np.array_equal(bits_rmt.astype(bool), dist[k] >= 6)
+        remote = ~ball[k] if m.use_ball[k] else rmt[k]
+        assert np.array_equal(neb[k], (dist[k] >= 1) & (dist[k] <= 2))
+        assert np.array_equal(remote, dist[k] >= 6)
+        assert m.n_rmt[k] == np.sum(dist[k] >= 6)
+    assert m.use_ball.any() and not m.use_ball.all()  # both storages of the remote set are exercised
+
+
+def test_mad_gap_tiny_distances_keep_full_precision():
+    n = 30
+    w = np.zeros((n, n))
+    for i in range(n - 1):
+        w[i, i + 1] = w[i + 1, i] = 1.0
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(4) + 1e-6 * rng.standard_normal((n, 4))  # 1 - cos ~ 1e-13
+    x[5] = 3.0 * x[4]  # a zero distance among them
+    out = mad_gap(x, sp.csr_array(w), neb_hops=1, rmt_hops=4, unreachable="ignore")
+    neb, rmt = ref_mad_gap(x, w, 1, 4)
+    assert 1e-14 < neb < 1e-11
+    assert out["mad_neb"] == pytest.approx(neb, rel=1e-8)
+    assert out["mad_rmt"] == pytest.approx(rmt, rel=1e-8)

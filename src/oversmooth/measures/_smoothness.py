@@ -475,17 +475,24 @@ def mad(x: Any, graph: Any = None, *, edges: EdgeArrays | None = None) -> float:
 
 
 class HopMasks(NamedTuple):
-    """Bit-packed MADGap masks from breadth-first searches (built by :func:`hop_masks`).
+    """MADGap masks of a set of source nodes, from breadth-first searches (:func:`hop_masks`).
 
-    ``neb[:, w]`` and ``rmt[:, w]`` hold, for the sources ``sources[64 w : 64 w + 64]``,
-    bit k of node j set when j is within ``neb_hops`` hops of source k (j != k), resp.
-    remote from it (at least ``rmt_hops`` hops, or unreachable if ``unreachable`` is
-    ``"remote"``).
+    Row k of the sparse (n_sources x N) matrices belongs to ``sources[k]``: ``neb`` marks
+    the nodes 1..``neb_hops`` hops away; the remote set (>= ``rmt_hops`` hops, plus the
+    other components when ``unreachable="remote"``) is stored directly in ``rmt`` or, when
+    that is smaller (``use_ball[k]``), as its complement ``ball`` (the nodes fewer than
+    ``rmt_hops`` hops away, the source included) within the graph (``"remote"``) or
+    within the source's component ``component`` (``"ignore"``). ``n_rmt`` counts each
+    remote set.
     """
 
     sources: np.ndarray
-    neb: np.ndarray
-    rmt: np.ndarray
+    neb: sp.csr_array
+    rmt: sp.csr_array
+    ball: sp.csr_array
+    use_ball: np.ndarray
+    n_rmt: np.ndarray
+    component: np.ndarray | None
     neb_hops: int
     rmt_hops: int
     unreachable: str
@@ -494,7 +501,7 @@ class HopMasks(NamedTuple):
     @property
     def n_nodes(self) -> int:
         """Number of nodes N."""
-        return int(self.neb.shape[0])
+        return int(self.neb.shape[1])
 
 
 def _row_edge_positions(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -572,7 +579,7 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
     >>> from oversmooth.measures import hop_masks
     >>> path = np.array([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]])  # 0-1-2-3-4-5
     >>> m = hop_masks(path, neb_hops=1, rmt_hops=4, sources=[0])
-    >>> np.flatnonzero(m.neb[:, 0]).tolist(), np.flatnonzero(m.rmt[:, 0]).tolist()
+    >>> m.neb.toarray()[0].nonzero()[0].tolist(), m.rmt.toarray()[0].nonzero()[0].tolist()
     ([1], [4, 5])
     """
     a = as_adjacency(graph, n_nodes=n_nodes)
@@ -620,6 +627,7 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
         neb = visited.copy()
     neb &= ~own
     rmt = ~visited
+    comp = None
     if unreachable == "ignore":
         n_comp, comp = connected_components(a, directed=False)
         for w in range(words):  # keep only the nodes in each source's component
@@ -627,7 +635,30 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
             np.bitwise_or.at(comp_bits, comp[src[64 * w: 64 * w + 64]], bit[64 * w: 64 * w + 64])
             rmt[:, w] &= comp_bits[comp]
     rmt &= full  # clear the unused high bits of the last word
-    return HopMasks(src, neb, rmt, neb_hops, rmt_hops, unreachable, exact)
+    # bits -> sparse rows, the remote set stored directly or as its complement, whichever is smaller
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"neb": [], "rmt": [], "ball": []}
+    use_ball = np.zeros(src.size, dtype=bool)
+    n_rmt = np.zeros(src.size, dtype=np.int64)
+    for w in range(words):
+        k = min(64, src.size - 64 * w)
+        nb, rb, vb = (_unpack_word(m[:, w])[:, :k] for m in (neb, rmt, visited))
+        n_r = rb.sum(axis=0)
+        ub = vb.sum(axis=0) < n_r
+        use_ball[64 * w: 64 * w + k] = ub
+        n_rmt[64 * w: 64 * w + k] = n_r
+        for key, bits in (("neb", nb), ("rmt", rb & ~ub), ("ball", vb & ub)):
+            col, row = np.nonzero(bits.T)  # sorted by source, then node
+            parts[key].append((col + 64 * w, row))
+    shape = (src.size, n)
+
+    def to_csr(pieces: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_array:
+        r = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+        c = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int64)
+        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=src.size))]
+        return sp.csr_array((np.ones(c.size), c, indptr), shape=shape)
+
+    return HopMasks(src, to_csr(parts["neb"]), to_csr(parts["rmt"]), to_csr(parts["ball"]), use_ball, n_rmt,
+                    comp, neb_hops, rmt_hops, unreachable, exact)
 
 
 def _choose_sources(sources: Any, n: int, seed: SeedLike) -> tuple[np.ndarray, bool]:
@@ -655,6 +686,30 @@ def _unpack_word(col: np.ndarray) -> np.ndarray:
     """(N,) uint64 -> (N, 64) bool: bit k of each word."""
     return np.unpackbits(np.ascontiguousarray(col).view(np.uint8).reshape(-1, 8), axis=1,
                          bitorder="little").astype(bool)
+
+
+def _row(m: sp.csr_array, k: int) -> np.ndarray:
+    return m.indices[m.indptr[k]:m.indptr[k + 1]]
+
+
+def _in_remote(masks: HopMasks, k: int, nodes: np.ndarray) -> np.ndarray:
+    """Whether each of ``nodes`` is in the remote set of source k."""
+    if not masks.use_ball[k]:
+        return np.isin(nodes, _row(masks.rmt, k))
+    inside = ~np.isin(nodes, _row(masks.ball, k))
+    if masks.component is not None:
+        inside &= masks.component[nodes] == masks.component[masks.sources[k]]
+    return inside
+
+
+def _remote_set(masks: HopMasks, k: int) -> np.ndarray:
+    """The remote nodes of source k as an index array."""
+    if not masks.use_ball[k]:
+        return _row(masks.rmt, k)
+    n = masks.n_nodes
+    keep = np.ones(n, dtype=bool) if masks.component is None else masks.component == masks.component[masks.sources[k]]
+    keep[_row(masks.ball, k)] = False
+    return np.flatnonzero(keep)
 
 
 def mad_gap(x: Any, graph: Any = None, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any = None,
@@ -713,32 +768,51 @@ def mad_gap(x: Any, graph: Any = None, *, neb_hops: int = 3, rmt_hops: int = 8, 
     u = h * inv[:, None]
     tol = _zero_tol(d)
     src = masks.sources
-    sums = np.zeros((2, src.size))
-    counts = np.zeros((2, src.size))
-    present = np.zeros((2, src.size), dtype=bool)
-    for w in range(masks.neb.shape[1]):
-        block = src[64 * w: 64 * w + 64]
-        k = block.size
-        dist = u @ u[block].T  # cosine similarities (N, k)
-        np.subtract(1.0, dist, out=dist)
-        np.clip(dist, 0.0, 2.0, out=dist)
-        dist[zero] = 1.0
-        dist[:, zero[block]] = 1.0
-        dist[dist <= tol] = 0.0
-        nonzero = dist > 0
-        for m, packed in enumerate((masks.neb, masks.rmt)):
-            mask = _unpack_word(packed[:, w])[:, :k]
-            present[m, 64 * w: 64 * w + k] = mask.any(axis=0)
-            mask &= nonzero
-            sums[m, 64 * w: 64 * w + k] = np.einsum("ij,ij->j", dist, mask)
-            counts[m, 64 * w: 64 * w + k] = mask.sum(axis=0)
-    values = []
-    for m in range(2):
-        if not present[m].any():
-            values.append(float("nan"))
+    us = u[src]
+    # masked sums of D_sj = 1 - u_s . u_j from sparse products (a zero row has u = 0: distance 1)
+    n_neb = np.diff(masks.neb.indptr)
+    neb_sum = n_neb - np.einsum("ij,ij->i", us, masks.neb @ u)
+    if masks.component is None:
+        outside = np.broadcast_to(u.sum(axis=0), us.shape)
+    else:
+        comp = masks.component
+        ind = sp.csr_array((np.ones(n), (comp, np.arange(n))), shape=(int(comp.max()) + 1, n))
+        outside = (ind @ u)[comp[src]]
+    rmt_vec = np.where(masks.use_ball[:, None], outside - masks.ball @ u, masks.rmt @ u)
+    rmt_sum = masks.n_rmt - np.einsum("ij,ij->i", us, rmt_vec)
+    neb_cnt = n_neb.astype(np.float64)
+    rmt_cnt = masks.n_rmt.astype(np.float64)
+    # zero distances: only nodes whose random projection is within the bound of the source's
+    g = np.random.default_rng(20200101).standard_normal(d)
+    proj = u @ g
+    order = np.argsort(proj, kind="stable")
+    sorted_proj = proj[order]
+    slack = float(np.linalg.norm(g)) * (np.sqrt(2.0 * tol) + 8.0 * d * _EPS)
+    lo = np.searchsorted(sorted_proj, proj[src] - slack, side="left")
+    hi = np.searchsorted(sorted_proj, proj[src] + slack, side="right")
+    for k in np.flatnonzero((hi - lo > 1) & ~zero[src]):
+        s = src[k]
+        cand = order[lo[k]:hi[k]]
+        cand = cand[(cand != s) & ~zero[cand]]
+        z = cand[_pair_distances(u, zero, np.full(cand.size, s), cand, tol) == 0]
+        if z.size == 0:
             continue
-        has = counts[m] > 0
-        values.append(float(np.mean(sums[m][has] / counts[m][has])) if has.any() else 0.0)
+        neb_cnt[k] -= np.isin(z, _row(masks.neb, k)).sum()
+        rmt_cnt[k] -= _in_remote(masks, k, z).sum()
+    # tiny means lose digits in 1 - u_s . u_j: recompute those sources pair by pair
+    for sums, cnts, which in ((neb_sum, neb_cnt, "neb"), (rmt_sum, rmt_cnt, "rmt")):
+        for k in np.flatnonzero((cnts > 0) & (sums < _SMALL_MAD * cnts)):
+            targets = _row(masks.neb, k) if which == "neb" else _remote_set(masks, k)
+            dist = _pair_distances(u, zero, np.full(targets.size, src[k]), targets, tol)
+            sums[k] = dist.sum()
+            cnts[k] = np.count_nonzero(dist)
+    values = []
+    for sums, cnts, sizes in ((neb_sum, neb_cnt, n_neb), (rmt_sum, rmt_cnt, masks.n_rmt)):
+        has = cnts > 0
+        if not (sizes > 0).any():
+            values.append(float("nan"))
+        else:
+            values.append(float(np.mean(sums[has] / cnts[has])) if has.any() else 0.0)
     mad_neb, mad_rmt = values
     return {"mad_neb": mad_neb, "mad_rmt": mad_rmt, "mad_gap": mad_rmt - mad_neb, "mad_sources": int(src.size)}
 
