@@ -528,3 +528,13 @@ def test_npz_graph_holding_features_api_and_cli(tmp_path, capsys):
     assert "features: real features: the graph's own features (" in out and "key 'x'" in out
     assert main(["analyze", str(f), "--features", "gaussian"] + _QUICK) == 0
     assert "features: Gaussian class features (explicit choice (features='gaussian')" in capsys.readouterr().out
+
+
+def test_probe_training_nodes_are_capped_and_the_row_says_so(monkeypatch):
+    import oversmooth.experiments._analyze as an
+
+    monkeypatch.setattr(an, "PROBE_MAX_TRAIN", 50)
+    g, x = _featured(seed=10)
+    res = analyze_graph(g, 1, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=())
+    assert res.rows[0]["probe_notes"] == "probe fitted on 50 of 180 training nodes per split (seeded uniform sample)"
+    assert res.rows[0]["probe_test_accuracy"] > 0.9

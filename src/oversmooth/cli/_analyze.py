@@ -112,7 +112,9 @@ def _print(res: Any, graph: Any) -> None:
     print(f"   class transition M of D^-1 A: mixing eigenvalue lambda={f.lam:.4g}  (eigenvalues "
           + ", ".join(f"{x:.3g}" for x in f.eigenvalues) + ")")
     print(f"   average degree d={f.mean_degree:.4g} +- {f.degree_std:.3g} (min {f.min_degree}, max {f.max_degree})  "
-          f"d lambda^2={f.d_lambda2:.3g}  lambda_eff={'-' if f.lambda_eff is None else f'{f.lambda_eff:.4g}'} (ours)")
+          f"d lambda^2={f.d_lambda2:.3g}")
+    nu = "-" if f.lambda_eff is None else f"{f.lambda_eff:.4g}"
+    print(f"   finite-degree rate nu={nu} (ours, from lambda_pq and c = d - 1; '-' below c lambda_pq^2 = 1)")
     print(f"   sum_j pi_j^2={f.pi_sq_sum:.4g}  variance limit (component-wise)={f.limit_variance:.4g}  "
           f"bounds [sigma^2/N={1 / f.n_nodes:.3g}, sigma^2=1]")
     print(f"   components={f.n_components} (largest {f.largest_component})  isolated nodes={f.isolated_nodes}")
@@ -148,7 +150,7 @@ def _print(res: Any, graph: Any) -> None:
         p = rec["probe"]
         print(f"   linear probe ({res.features['kind']} features) at depth {p['depth']}: test accuracy "
               f"{p['test_accuracy']:.3f} +- {p['test_accuracy_std']:.3f} (std over {cfg['splits']} split(s))")
-    print(f"   Gaussian features: realised error {rec['gcn']['error']:.4g} +- {rec['gcn']['se']:.2g} at depth "
+    print(f"   Gaussian noise model: realised error {rec['gcn']['error']:.4g} +- {rec['gcn']['se']:.2g} at depth "
           f"{rec['gcn']['depth']}; Bayes-error argmin {rec['bayes_depth']}, fitted-CSBM argmin "
           f"{rec['theory_bayes_depth']}")
     if rec.get("appnp"):

@@ -377,7 +377,6 @@ def analyze_graph(
     g, labels, class_ids = prepare_graph(g0)
     fit = fit_csbm(g, labels)
     k = fit.n_classes
-    n_nodes = g.n_nodes
     mu = snr * np.eye(k)
     sigma = 1.0
     rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile = spawn_generators(seed, 6)
@@ -396,8 +395,6 @@ def analyze_graph(
     # ---- features and splits
     split_rngs = spawn_generators(rng_split, splits + 1)
     parts, split_desc = _resolve_splits(split, g0, labels, splits, split_rngs[1:])
-    if len(parts) == 1 and splits > 1 and not (isinstance(split, str) and split == "random"):
-        notes.append(f"one fixed split: splits={splits} applies to split='random' only")
     draws = [gaussian_class_features(g, mu, sigma, r) for r in spawn_generators(rng_feat, seeds)]
     if x_real is not None:
         xr, captured = _reduce_features(x_real, probe_rank, split_rngs[0])
@@ -444,8 +441,11 @@ def analyze_graph(
     if not run_probe:
         parts = []
     probe_parts = [_cap_train(p, r) for p, r in zip(parts, spawn_generators(rng_profile, len(parts)))]
+    probe_note = ""
     if any(p[0].size < q[0].size for p, q in zip(probe_parts, parts)):
-        notes.append(f"probe fitted on {PROBE_MAX_TRAIN} training nodes per split (seeded uniform sample)")
+        probe_note = (f"probe fitted on {PROBE_MAX_TRAIN} of {parts[0][0].size} training nodes per split (seeded "
+                      "uniform sample)")
+        notes.append(probe_note)
     probe_val = np.zeros((depth + 1, len(parts)))
     probe_test = np.zeros((depth + 1, len(parts)))
     warm: list[np.ndarray | None] = [None] * len(parts)
@@ -478,6 +478,7 @@ def analyze_graph(
             probe_test[n, s] = np.mean(preds[-1] == labels[te])
         if run_probe:
             r["probe_accuracy"] = float(probe_test[n].mean())
+            r["probe_notes"] = probe_note
         if prof_metrics:
             # one layer at a time (memory O(N d)); the same seed at every depth: same sampled sources
             pr = dict(profile_embeddings(layer, labels, g0.adjacency, metrics=prof_metrics, seed=profile_seed).rows[0])

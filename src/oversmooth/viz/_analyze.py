@@ -43,7 +43,7 @@ def figure_analysis(result: dict[str, Any]) -> Any:
     ax.plot(x, np.abs(_col(rows, "theory_gap")), "-", color="C0", label=f"fitted CSBM: M^n mu (lambda={fit['lam']:.3g})")
     eff = _col(rows, "theory_gap_finite_degree")
     if np.any(np.isfinite(eff)):
-        ax.plot(x, eff, "--", color="C3", label="lambda_eff^n (ours)")
+        ax.plot(x, eff, "--", color="C3", label="nu^n (finite-degree rate, ours)")
     ax.set_yscale("log")
     ax.set_title("Mixing: smallest class-mean distance", fontsize=9)
     ax.set_ylabel("Mahalanobis distance (sigma = 1)")
