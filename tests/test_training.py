@@ -337,3 +337,250 @@ def test_reproduce_report_shows_the_training_claim_and_figure(tmp_path):
     claims = json.loads((tmp_path / "claims.json").read_text())
     assert claims[0]["id"] == "training" and claims[0]["figure"] == "figures/training.png"
     assert "0.03" in claims[0]["rule"] and "0.05" in claims[0]["rule"]
+
+
+# --------------------------------------------------------------------------- layer embeddings
+def _edge_index(g: Graph) -> torch.Tensor:
+    a = sp.coo_array(g.adjacency)
+    return torch.from_numpy(np.vstack([a.col, a.row]).astype(np.int64))
+
+
+@pytest.mark.parametrize("kind", ["gcn", "gat", "appnp", "gcnii"])
+@pytest.mark.parametrize("training", [True, False])
+def test_layer_embeddings_of_the_project_models(graph, kind, training):
+    from oversmooth.training import layer_embeddings
+
+    P = normalize_adjacency(graph)
+    depth = 3
+    m = PygGNN(kind, P, in_dim=3, width=8, depth=depth, n_classes=2, dtype="float64")
+    m.train(training)
+    x = torch.from_numpy(graph.features)
+    grad_before = torch.is_grad_enabled()
+    hs = layer_embeddings(m, x)
+    assert len(hs) == depth + 1
+    assert all(h.dtype == np.float64 and h.shape[0] == graph.n_nodes for h in hs)
+    assert np.array_equal(hs[0], graph.features)  # input features first
+    assert [h.shape[1] for h in hs] == {"gcn": [3, 8, 8, 2], "gat": [3, 8, 8, 2], "appnp": [3, 2, 2, 2],
+                                         "gcnii": [3, 8, 8, 8]}[kind]
+    assert m.training is training and all(mod.training is training for mod in m.modules())  # mode restored
+    assert torch.is_grad_enabled() is grad_before
+    assert all(p.grad is None for p in m.parameters())  # nothing recorded for backward
+    m.eval()
+    with torch.no_grad():
+        want_last = m(x).numpy() if kind in ("gcn", "gat") else None
+    if want_last is not None:
+        assert np.allclose(hs[-1], want_last, atol=1e-12)  # the last conv's output is the logits
+
+
+def test_layer_embeddings_appnp_steps_are_the_ppr_recursion(graph):
+    """APPNP of depth K: K + 1 layers, layer k = ((1 - alpha) P)^k-recursion from h(0) = the MLP output."""
+    from oversmooth.training import layer_embeddings
+
+    P = normalize_adjacency(graph)
+    m = PygGNN("appnp", P, in_dim=3, width=8, depth=5, n_classes=2, alpha=0.1, dtype="float64")
+    x = torch.from_numpy(graph.features)
+    hs = layer_embeddings(m, x)
+    with torch.no_grad():
+        h0 = m.post(torch.relu(m.pre(x))).numpy()
+    assert len(hs) == 6
+    for k in range(1, 6):
+        assert np.allclose(hs[k], propagate(P, h0, k, operator="appnp", alpha=0.1), atol=1e-12), k
+
+
+def test_layer_embeddings_of_user_modules_from_data_and_tuples(graph):
+    from torch_geometric.data import Data
+    from torch_geometric.nn import APPNP, GATConv, GCN2Conv, GCNConv
+
+    from oversmooth.training import layer_embeddings
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = GCNConv(3, 6)
+            self.gat = GATConv(6, 4, heads=2)  # concatenated heads: 8 dims
+            self.lin = torch.nn.Linear(8, 5)
+            self.gcn2 = GCN2Conv(5, alpha=0.1)
+            self.prop = APPNP(K=2, alpha=0.2)
+            self.drop = torch.nn.Dropout(0.5)
+
+        def forward(self, x, edge_index):
+            h = self.drop(self.conv1(x, edge_index).relu())
+            h = self.lin(self.gat(h, edge_index).relu())
+            h = self.gcn2(h, h, edge_index)
+            return self.prop(h, edge_index)
+
+    net = Net().double()
+    ei = _edge_index(graph)
+    x = torch.from_numpy(graph.features)
+    a = layer_embeddings(net, (x, ei))
+    b = layer_embeddings(net, Data(x=x, edge_index=ei))
+    assert [h.shape[1] for h in a] == [3, 6, 8, 5, 5, 5]  # x, conv1, gat, gcn2, 2 APPNP steps
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))  # eval mode: dropout off, deterministic
+    assert net.training  # a fresh module is in training mode, and stays so
+    with torch.no_grad():
+        net.eval()
+        assert np.allclose(a[-1], net(x, ei).numpy())
+
+
+def test_layer_embeddings_named_layers_and_errors(graph):
+    from oversmooth.training import layer_embeddings
+
+    class MLP(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin1, self.lin2 = torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.lin2(self.lin1(x).relu())
+
+    mlp = MLP().double()
+    x = torch.from_numpy(graph.features)
+    hs = layer_embeddings(mlp, x.numpy(), layers=["lin1", "lin2"])  # NumPy input is accepted
+    assert [h.shape for h in hs] == [(300, 3), (300, 4), (300, 2)]
+    with torch.no_grad():
+        assert np.allclose(hs[1], mlp.lin1(x).numpy())
+    with pytest.raises(ValueError, match="MessagePassing"):
+        layer_embeddings(mlp, x)
+    with pytest.raises(ValueError, match="layers: no module named 'lin3'"):
+        layer_embeddings(mlp, x, layers=["lin3"])
+    with pytest.raises(TypeError, match="model"):
+        layer_embeddings("not a model", x)
+
+
+def test_linear_gnn_layer_outputs_are_the_propagation_with_weights(graph):
+    P = normalize_adjacency(graph)
+    m = LinearGNN(P, in_dim=3, width=3, depth=4, n_classes=2, dtype="float64")
+    with torch.no_grad():
+        for lin in m.weights:
+            lin.weight.copy_(torch.eye(3, dtype=torch.float64))
+    hs = m.layer_outputs(torch.from_numpy(graph.features))
+    assert len(hs) == 5
+    for k, h in enumerate(hs):
+        assert np.allclose(h.numpy(), propagate(P, graph.features, k), atol=1e-12)
+
+
+# --------------------------------------------------------------------------- recipe and selection
+def test_kipf_selection_stops_on_rising_validation_loss_and_keeps_the_final_state():
+    """Validation labels opposite to the training labels: the validation loss rises from the first steps."""
+    from oversmooth.training import weight_decay_groups
+
+    x = torch.tensor([[-1.0], [-2.0], [1.0], [2.0], [-1.5], [1.5]])
+    y = torch.tensor([0, 0, 1, 1, 1, 0])
+    split = (torch.arange(4), torch.tensor([4, 5]), torch.tensor([4, 5]))
+    torch.manual_seed(0)
+    m = LinearClassifier(1, 2)
+    groups = weight_decay_groups(m, 5e-4, "first")
+    assert [g["weight_decay"] for g in groups] == [5e-4, 0.0]
+    assert sum(p.numel() for g in groups for p in g["params"]) == sum(p.numel() for p in m.parameters())
+    res = fit(m, x, y, split, lr=0.1, max_epochs=200, selection="kipf", window=3, param_groups=groups)
+    assert res.epochs == 5 and res.best_epoch == 5  # first epoch e > window + 1 whose loss exceeds the mean
+    assert res.test_acc == 0.0  # the final (trained) state is scored, not an earlier one
+    res_bv = fit(LinearClassifier(1, 2), x, y, split, lr=0.1, max_epochs=30, patience=0)
+    assert res_bv.epochs == 30
+    with pytest.raises(ValueError, match="selection"):
+        fit(m, x, y, split, selection="best_loss")
+
+
+def test_row_normalize_dense_and_sparse():
+    from oversmooth.training import row_normalize
+
+    x = np.array([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0], [2.0, 2.0, 4.0]])
+    want = np.array([[0.25, 0.75, 0.0], [0.0, 0.0, 0.0], [0.25, 0.25, 0.5]])
+    assert np.array_equal(row_normalize(x), want)
+    assert np.array_equal(row_normalize(sp.csr_array(x)).toarray(), want)
+    assert row_normalize(x, "none") is x
+    with pytest.raises(ValueError, match="feature_norm"):
+        row_normalize(x, "col")
+
+
+def test_class_features_are_the_graphs_gaussian_sampler_bit_for_bit():
+    """training.class_features draws through graphs.gaussian_class_features: same numbers as the former copy."""
+    labels = np.array([0, 1, 2, -1, 1, 0] * 5)
+    x, mu = class_features(labels, 1.5, 4, np.random.default_rng(7))
+    rng = np.random.default_rng(7)
+    signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
+    assert np.array_equal(x, signal + rng.standard_normal((labels.size, 4)))
+
+
+def test_recipe_rows_state_the_recipe_features_and_split():
+    from oversmooth.training import recipe_config
+
+    cfg = recipe_config("kipf", graph="cora", features="gaussian", seeds=1, max_epochs=3, feature_dim=8)
+    assert cfg.recipe_label() == "kipf (changed: max_epochs)"
+    (r,) = run_training(cfg, progress=False)
+    assert (r["model"], r["depth"], r["width"], r["split"]) == ("gcn", 2, 16, "public")
+    assert (r["n_train"], r["n_val"], r["n_test"]) == (140, 500, 1000)
+    assert r["normalization"] == "D^-1/2 A D^-1/2" and r["feature_norm"] == "row" and r["bias"] is False
+    assert r["weight_decay_scope"] == "first layer" and r["weight_decay"] == 5e-4 and r["dropout"] == 0.5
+    assert r["model_selection"].startswith("kipf: stop when val loss > mean of the previous 10")
+    assert r["features"] == "gaussian" and r["features_source"].startswith("gaussian class features")
+    assert r["split_source"].startswith("Planetoid public split") and r["recipe"] == "kipf (changed: max_epochs)"
+    assert recipe_config("kipf", graph="cora").recipe_label() == "kipf"
+
+
+def test_split_file_and_feature_file_are_used_and_recorded(tmp_path):
+    g = sample_csbm(120, p=0.15, q=0.02, seed=3, self_loops=False)
+    sp.save_npz(tmp_path / "g.npz", sp.csr_matrix(g.adjacency))
+    np.save(tmp_path / "labels.npy", g.labels)
+    feats = np.random.default_rng(0).random((120, 5))
+    np.save(tmp_path / "x.npy", feats)
+    train = np.zeros(120, bool)
+    train[:30] = True
+    np.savez(tmp_path / "split.npz", train=train, val=np.arange(30, 60), test=np.arange(60, 120))
+    cfg = TrainingConfig(graph=str(tmp_path / "g.npz"), labels=str(tmp_path / "labels.npy"), models=("gcn",),
+                         depths=(1,), widths=(4,), seeds=2, max_epochs=3, features=str(tmp_path / "x.npy"),
+                         split=str(tmp_path / "split.npz"), feature_norm="row")
+    seen = []
+    rows = run_training(cfg, progress=False, on_model=lambda ctx: seen.append(ctx))
+    for r, ctx in zip(rows, seen):
+        assert (r["n_train"], r["n_val"], r["n_test"]) == (30, 30, 60)
+        assert r["split"] == str(tmp_path / "split.npz") and r["split_source"].startswith("split file")
+        assert r["features"] == "file" and r["feature_dim"] == 5 and str(tmp_path / "x.npy") in r["features_source"]
+        assert np.allclose(ctx.graph.features, feats / feats.sum(axis=1, keepdims=True))  # row-normalised file
+        assert list(ctx.split[0]) == list(range(30))
+    assert rows[0]["test_acc"] != rows[1]["test_acc"] or rows[0]["run_seed"] != rows[1]["run_seed"]
+    with pytest.raises(ValueError, match="split"):
+        TrainingConfig(split="nowhere.npz")
+    with pytest.raises(ValueError, match="features"):
+        TrainingConfig(graph="cora", features="nowhere.npy")
+    with pytest.raises(ValueError, match="public"):
+        TrainingConfig(split="public")  # the CSBM has no public split
+
+
+# --------------------------------------------------------------------------- --profile
+def test_cli_profile_writes_tidy_profile_and_figures(tmp_path, capsys):
+    from oversmooth.cli import main
+    from oversmooth.training import PROFILE_COLUMNS
+
+    out = tmp_path / "p"
+    code = main(["train", "--n", "200", "--models", "gcn", "appnp", "sgc", "--depths", "2", "--widths", "8",
+                 "--seeds", "1", "--epochs", "5", "--feature-dim", "4", "--profile", "--out", str(out),
+                 "--no-progress"])
+    assert code == 0
+    rows = read_csv(out / "profile.csv")
+    assert list(rows[0]) == list(PROFILE_COLUMNS)
+    emb = {(r["model"], r["embedding"]) for r in rows}
+    assert emb == {("gcn", "trained"), ("appnp", "trained"), ("propagation", "P^k x (untrained)")}
+    for model in ("gcn", "appnp", "propagation"):
+        sel = [r for r in rows if r["model"] == model]
+        assert {r["layer"] for r in sel} == {0, 1, 2}
+        assert {"separation", "within_class_spread", "rayleigh_quotient", "probe_accuracy"} <= {r["metric"] for r in sel}
+        assert all(r["features"] == "gaussian" and r["split"] == "60/20/20" for r in sel)
+    layer0 = {r["model"]: r["value"] for r in rows if r["layer"] == 0 and r["metric"] == "rayleigh_quotient"}
+    assert layer0["gcn"] == layer0["appnp"] == layer0["propagation"]  # all start from the same input features
+    for model in ("gcn", "appnp"):
+        assert (out / "figures" / f"profile_{model}_depth2.png").is_file()
+    assert not (out / "figures" / "profile_sgc_depth2.png").exists()  # sgc has no layers of its own
+    assert "profile.csv" in capsys.readouterr().out
+
+
+def test_cli_train_models_alias_recipe_and_feature_flags(tmp_path, capsys):
+    from oversmooth.cli import main
+
+    assert main(["train", "--quick", "--recipe", "kipf", "--out", str(tmp_path)]) == 2
+    assert "--recipe" in capsys.readouterr().err
+    assert main(["train", "--graph", "cora", "--gaussian-features", "--features", "x.npy", "--out",
+                 str(tmp_path)]) == 2
+    assert "--features" in capsys.readouterr().err
+    assert main(["train", "--split", "nowhere.npz", "--out", str(tmp_path)]) == 2
+    assert "split" in capsys.readouterr().err

@@ -30,15 +30,18 @@ from ._backend import DTYPES, deterministic, to_edge_index, to_torch_sparse, tor
 from ._experiment import (  # noqa: E402
     GRAPHS,
     TRAIN_COLUMNS,
+    RunContext,
     TrainingConfig,
     class_features,
     csbm_pq,
     load_graph_source,
     quick_config,
     random_split,
+    recipe_config,
     run_training,
 )
-from ._fit import FitResult, fit  # noqa: E402
+from ._embeddings import layer_embeddings  # noqa: E402
+from ._fit import SELECTIONS, FitResult, fit, weight_decay_groups  # noqa: E402
 from ._models import (  # noqa: E402
     MODELS,
     NORMALIZATION_LABELS,
@@ -47,9 +50,12 @@ from ._models import (  # noqa: E402
     LinearGNN,
     PygGNN,
     build_model,
+    input_dropout,
     layer_grad_norms,
     model_normalization,
 )
+from ._profile import PROFILE_COLUMNS, TRAIN_PROFILE_METRICS, TrainingProfiler  # noqa: E402
+from ._recipes import FEATURE_NORMS, KIPF, RECIPES, Recipe, row_normalize  # noqa: E402
 
 __all__ = [
     "to_torch_sparse",
@@ -69,9 +75,23 @@ __all__ = [
     "NORMALIZATION_LABELS",
     "fit",
     "FitResult",
+    "SELECTIONS",
+    "weight_decay_groups",
+    "input_dropout",
+    "layer_embeddings",
+    "Recipe",
+    "RECIPES",
+    "KIPF",
+    "row_normalize",
+    "FEATURE_NORMS",
     "TrainingConfig",
     "run_training",
     "quick_config",
+    "recipe_config",
+    "RunContext",
+    "TrainingProfiler",
+    "TRAIN_PROFILE_METRICS",
+    "PROFILE_COLUMNS",
     "random_split",
     "class_features",
     "csbm_pq",

@@ -1,10 +1,11 @@
 """Training experiments: graphs x models x depths x widths x seeds -> tidy rows.
 
-One row per (graph config, seed, model, depth, width): the config, the hyper-parameters,
-train / validation / test accuracy of the best-validation state, the final training
-loss, epochs, per-layer gradient norms at the first and the last epoch, wall time, and,
-for Gaussian class features, the core library's Bayes and realised accuracies of the
-linear propagation ``h(n) = P^n x`` (:func:`oversmooth.measures.depth_profile`).
+One row per (graph config, seed, model, depth, width): the config, the features and the
+split used, the hyper-parameters (and the recipe they follow), train / validation / test
+accuracy of the selected state, the final training loss, epochs, per-layer gradient norms
+at the first and the last epoch, wall time, and, for Gaussian class features, the core
+library's Bayes and realised accuracies of the linear propagation ``h(n) = P^n x``
+(:func:`oversmooth.measures.depth_profile`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
@@ -29,17 +31,17 @@ from .._utils import (
     spawn_generators,
 )
 from .._version import __version__
-from ..graphs import Graph, sample_csbm
+from ..graphs import Graph, gaussian_class_features, random_split, resolve_split, sample_csbm
 from ..measures import depth_profile
 from ..operators import iter_propagate, normalize_adjacency
-from ..experiments import random_split  # re-exported: the 60/20/20 split of labelled nodes
 from ..theory import csbm_pq  # re-exported: (p, q) from the degree and lambda
 from ._backend import DTYPES, deterministic, torch_dtype, torch_seed
-from ._fit import fit
-from ._models import MODELS, LinearClassifier, build_model, model_normalization
+from ._fit import SELECTIONS, fit, weight_decay_groups
+from ._models import MODELS, PYG_MODELS, LinearClassifier, build_model, model_normalization
+from ._recipes import FEATURE_NORMS, RECIPES, row_normalize
 
-__all__ = ["TrainingConfig", "run_training", "quick_config", "random_split", "class_features", "csbm_pq",
-           "load_graph_source", "GRAPHS", "TRAIN_COLUMNS"]
+__all__ = ["TrainingConfig", "run_training", "quick_config", "recipe_config", "random_split", "class_features",
+           "csbm_pq", "load_graph_source", "GRAPHS", "TRAIN_COLUMNS", "RunContext"]
 
 #: Named graph sources besides a file path.
 GRAPHS = ("csbm", "cora", "citeseer", "pubmed")
@@ -52,7 +54,8 @@ TRAIN_COLUMNS = (
     "standardize", "epochs", "best_epoch", "train_acc", "val_acc", "test_acc", "final_loss", "grad_norm_start",
     "grad_norm_end", "wall_time_s", "bayes_accuracy", "bayes_accuracy_best", "bayes_best_depth",
     "core_realised_accuracy", "threads", "dtype", "torch_version", "torch_geometric_version",
-    "oversmooth_version",
+    "oversmooth_version", "features_source", "feature_norm", "split_source", "recipe", "weight_decay_scope",
+    "model_selection", "bias",
 )
 
 
@@ -95,7 +98,34 @@ class TrainingConfig:
     alpha : float
         APPNP / GCNII initial-residual weight (0.1, the paper's).
     real_features : bool
-        Use a real graph's own features when they load (else Gaussian class features).
+        Use a real graph's own features when they load (else Gaussian class features);
+        ``False`` is the same as ``features="gaussian"``.
+    features : str, optional
+        ``None`` (default): the graph's own features when it has them (Planetoid raw files,
+        an ``.npz`` / GraphML / PyG graph holding features), else Gaussian class features;
+        ``"gaussian"``: Gaussian class features
+        (:func:`oversmooth.graphs.gaussian_class_features`, ``mu_c = (snr / sqrt 2) e_c``,
+        sigma 1, drawn per seed); a path: an ``.npy`` / ``.npz`` feature file
+        (:func:`oversmooth.graphs.read_features`). Rows state which (``features``,
+        ``features_source``).
+    root : str, optional
+        Folder holding the raw Planetoid files (``ind.<name>.*``) of a named graph; when
+        given the files must load (no fallback).
+    split : str
+        ``"random"`` (default: a seeded 60/20/20 split of the labelled nodes per seed),
+        ``"public"`` (the Planetoid split, :func:`oversmooth.graphs.planetoid_public_split`) or
+        the path of an ``.npz`` split file (:func:`oversmooth.graphs.load_split`).
+    feature_norm : {"none", "row"}
+        ``row``: each feature row divided by its sum (Kipf & Welling's preprocessing).
+    weight_decay_scope : {"all", "first"}
+        Weight decay on every parameter or on the first layer only.
+    selection : {"best_val", "kipf"}
+        Model selection of :func:`oversmooth.training.fit`; ``window`` is Kipf's window.
+    bias : bool
+        Biases in the GCN / GAT layers.
+    recipe : str, optional
+        Name of the recipe the hyper-parameters follow (:func:`recipe_config`); rows say
+        ``"<name> (changed: ...)"`` when a recipe field was overridden.
     bayes : bool
         Put the core library's Bayes / realised accuracies beside Gaussian-feature rows.
     dtype : {"float32", "float64"}
@@ -132,6 +162,15 @@ class TrainingConfig:
     bayes: bool = True
     dtype: str = "float32"
     threads: int = 1
+    features: str | None = None
+    root: str | None = None
+    split: str = "random"
+    feature_norm: str = "none"
+    weight_decay_scope: str = "all"
+    selection: str = "best_val"
+    window: int = 10
+    bias: bool = True
+    recipe: str | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -172,6 +211,27 @@ class TrainingConfig:
         check_probability(self.alpha, "alpha")
         check_choice(self.dtype, "dtype", DTYPES)
         check_positive_int(self.threads, "threads")
+        if self.features is not None:
+            if not isinstance(self.features, str) or not self.features:
+                raise ValueError(f"features must be 'gaussian' or a feature file path, got {self.features!r}")
+            if self.features != "gaussian" and not os.path.isfile(self.features):
+                raise ValueError(f"features must be 'gaussian' or an existing .npy/.npz file, got {self.features!r}")
+            if self.features != "gaussian" and self.graph == "csbm":
+                raise ValueError("features: a feature file needs a fixed graph, not the CSBM (sampled per seed)")
+        if self.root is not None and not os.path.isdir(self.root):
+            raise ValueError(f"root must be an existing folder of raw Planetoid files, got {self.root!r}")
+        if not isinstance(self.split, str) or not self.split:
+            raise ValueError(f"split must be 'public', 'random' or an .npz split file, got {self.split!r}")
+        if self.split not in ("public", "random") and not os.path.isfile(self.split):
+            raise ValueError(f"split must be 'public', 'random' or an existing .npz split file, got {self.split!r}")
+        if self.split == "public" and self.graph == "csbm":
+            raise ValueError("split 'public' is the Planetoid split: use it with cora, citeseer or pubmed")
+        check_choice(self.feature_norm, "feature_norm", FEATURE_NORMS)
+        check_choice(self.weight_decay_scope, "weight_decay_scope", ("all", "first"))
+        check_choice(self.selection, "selection", SELECTIONS)
+        check_positive_int(self.window, "window")
+        if self.recipe is not None:
+            check_choice(self.recipe, "recipe", tuple(RECIPES))
         for n in self.n:
             for lam in self.lam:
                 if self.graph == "csbm":
@@ -179,6 +239,28 @@ class TrainingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def feature_choice(self) -> str | None:
+        """``None`` (the graph's own when present), ``"gaussian"`` or a feature file path."""
+        return "gaussian" if not self.real_features else self.features
+
+    def recipe_label(self) -> str:
+        """The recipe column: ``"default"``, the recipe's name, or ``"<name> (changed: f1, f2)"``."""
+        if self.recipe is None:
+            return "default"
+        r = RECIPES[self.recipe]
+        changed = [f for f in _RECIPE_FIELDS if getattr(self, _RECIPE_FIELDS[f]) != getattr(r, f)]
+        if self.widths != (r.width,):
+            changed.insert(0, "width")
+        return self.recipe if not changed else f"{self.recipe} (changed: {', '.join(changed)})"
+
+    def selection_label(self) -> str:
+        """The ``model_selection`` column."""
+        if self.selection == "kipf":
+            return (f"kipf: stop when val loss > mean of the previous {self.window}; final state; "
+                    f"<= {self.max_epochs} epochs")
+        stop = f"patience {self.patience}" if self.patience else "no early stop"
+        return f"best val acc state; {stop}; <= {self.max_epochs} epochs"
 
     def runs_per_seed(self) -> int:
         """Training runs per seed and graph config."""
@@ -189,6 +271,36 @@ class TrainingConfig:
         if self.graph == "csbm":
             return [{"n": n, "lam": lam, "snr": s} for n in self.n for lam in self.lam for s in self.snr]
         return [{"snr": s} for s in self.snr]
+
+
+#: Recipe field -> TrainingConfig field (the width is compared with ``widths``).
+_RECIPE_FIELDS = {"normalization": "normalization", "feature_norm": "feature_norm", "dropout": "dropout",
+                  "lr": "lr", "weight_decay": "weight_decay", "weight_decay_scope": "weight_decay_scope",
+                  "max_epochs": "max_epochs", "patience": "patience", "selection": "selection",
+                  "window": "window", "bias": "bias"}
+
+
+def recipe_config(name: str, **overrides: Any) -> TrainingConfig:
+    """A :class:`TrainingConfig` following a named recipe (``"kipf"``); explicit options override it.
+
+    ``kipf`` (:data:`oversmooth.training.KIPF`): GCN, depth 2, hidden 16, ``D^-1/2 (A+I) D^-1/2``,
+    row-normalised features, dropout 0.5, lr 0.01, weight decay 5e-4 on the first layer, no
+    bias, <= 200 epochs with Kipf's early stopping, on the public split.
+
+    Examples
+    --------
+    >>> from oversmooth.training import recipe_config
+    >>> cfg = recipe_config("kipf", graph="cora", seeds=2)
+    >>> cfg.recipe_label(), cfg.widths, cfg.split, cfg.weight_decay_scope
+    ('kipf', (16,), 'public', 'first')
+    >>> recipe_config("kipf", graph="cora", lr=0.05).recipe_label()
+    'kipf (changed: lr)'
+    """
+    r = RECIPES[check_choice(name, "recipe", tuple(RECIPES))]
+    base: dict[str, Any] = {cf: getattr(r, f) for f, cf in _RECIPE_FIELDS.items()}
+    base.update(models=("gcn",), depths=(2,), widths=(r.width,), split="public", recipe=r.name, bayes=False)
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainingConfig(**base)
 
 
 def quick_config(**overrides: Any) -> TrainingConfig:
@@ -211,7 +323,8 @@ def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Gene
     """Gaussian class features ``x_i ~ N(mu_{c_i}, I_d)`` with ``mu_c = (snr / sqrt 2) e_c``.
 
     Any two class means are ``snr`` apart (in units of sigma = 1); unlabelled nodes
-    (label -1) get the average mean. Returns ``(x, mu)``.
+    (label -1) get the average mean. Returns ``(x, mu)``; ``x`` is drawn by
+    :func:`oversmooth.graphs.gaussian_class_features` (the one sampler of the package).
 
     Examples
     --------
@@ -228,47 +341,97 @@ def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Gene
         raise ValueError(f"feature_dim must be >= the number of classes ({k}) for class features, got {dim}")
     mu = np.zeros((k, dim))
     mu[np.arange(k), np.arange(k)] = float(snr) / math.sqrt(2.0)
-    signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
-    return signal + rng.standard_normal((labels.size, dim)), mu
+    return gaussian_class_features(labels, mu, 1.0, rng), mu
 
 
-def load_graph_source(graph: str, *, labels: str | None = None, real_features: bool = True) -> tuple[Graph, str]:
-    """Load a named Planetoid graph or a file; return ``(graph, features_kind)``.
+def load_graph_source(graph: str, *, labels: str | None = None, real_features: bool = True,
+                      features: str | None = None, root: str | None = None) -> tuple[Graph, str]:
+    """Load a named Planetoid graph or a file with its features; return ``(graph, features_kind)``.
+
+    ``features_kind`` is ``"real"`` (the graph's own features), ``"file"`` (``features`` is a
+    feature file, read by :func:`oversmooth.graphs.read_features`) or ``"gaussian"`` (no
+    features loaded: Gaussian class features are drawn per seed by the trainer).
 
     A file is read by :func:`oversmooth.graphs.read_graph`; ``labels`` is its labels:
     a ``node label`` file for an edge list, or for any format a ``.npy`` array or a text
     file of N integers (``-1`` = unlabelled). GraphML/GML files may carry them instead.
 
-    Planetoid graphs come from :func:`oversmooth.graphs.load_planetoid` (real features,
-    from the local cache, no download) when its files are present, else from the
-    structure and labels shipped with the package
-    (:func:`oversmooth.graphs.planetoid_structure`): the features are then Gaussian
-    class features, drawn per seed. ``features_kind`` is ``"real"`` or ``"gaussian"``.
+    Planetoid graphs come from :func:`oversmooth.graphs.load_planetoid` (real features):
+    from ``root`` when given (the files must then load), else from the local cache, no
+    download; when no cached files are there, from the structure and labels shipped with
+    the package (:func:`oversmooth.graphs.planetoid_structure`) with Gaussian features.
+    ``features="gaussian"`` (or ``real_features=False``) always takes Gaussian features.
+
+    Examples
+    --------
+    >>> from oversmooth.training import load_graph_source
+    >>> g, kind = load_graph_source("cora", features="gaussian")
+    >>> g.n_nodes, kind
+    (2708, 'gaussian')
     """
     from .. import graphs
 
     if graph == "csbm":
         raise ValueError("the CSBM is sampled per seed, not loaded")
+    if not real_features:
+        features = "gaussian"
+    use_own = features is None
     if graph in GRAPHS:
-        if real_features:
+        g: Graph | None = None
+        if use_own or root is not None:
             try:
-                g = graphs.load_planetoid(graph, download=False, progress=False)
-                if g.features is not None:
-                    return g, "real"
+                g = graphs.load_planetoid(graph, root=root, features=use_own, download=False, progress=False)
             except (FileNotFoundError, graphs.UnverifiedFileError):  # not cached, or unverifiable: fall back
-                pass  # to the shipped structure; a corrupt or unsafe cached file still raises, naming it
-        return graphs.planetoid_structure(graph), "gaussian"
+                if root is not None:  # to the shipped structure; a corrupt or unsafe cached file still raises
+                    raise
+        if g is None:
+            g = graphs.planetoid_structure(graph)
+        if features not in (None, "gaussian"):
+            x = graphs.read_features(features, g.n_nodes)
+            return Graph(g.adjacency, g.labels, x, name=g.name, source=g.source, metadata=dict(g.metadata),
+                         check_symmetric=False), "file"
+        kind = "real" if (use_own and g.features is not None) else "gaussian"
+        if kind == "gaussian" and g.features is not None:
+            g = Graph(g.adjacency, g.labels, None, name=g.name, source=g.source, metadata=dict(g.metadata),
+                      check_symmetric=False)
+        return g, kind
+    feat_arg = features if features not in (None, "gaussian") else None
     if labels is None:
-        g = graphs.read_graph(graph)
+        g = graphs.read_graph(graph, features=feat_arg)
     elif str(graph).endswith((".npz", ".graphml", ".gml")):
         arr = np.load(labels) if str(labels).endswith(".npy") else np.loadtxt(labels, dtype=np.int64, ndmin=1)
-        g = graphs.read_graph(graph, labels=np.asarray(arr, dtype=np.int64))
+        g = graphs.read_graph(graph, labels=np.asarray(arr, dtype=np.int64), features=feat_arg)
     else:
-        g = graphs.read_graph(graph, labels=labels)
+        g = graphs.read_graph(graph, labels=labels, features=feat_arg)
     if g.n_classes < 2:
         raise ValueError(f"graph file {graph!r} must come with labels of at least 2 classes")
-    kind = "real" if (real_features and g.features is not None) else "gaussian"
+    if feat_arg is not None:
+        return g, "file"
+    kind = "real" if (use_own and g.features is not None) else "gaussian"
     return g, kind
+
+
+def _features_source(g: Graph, kind: str, config: "TrainingConfig") -> str:
+    if kind == "gaussian":
+        return (f"gaussian class features: mu_c = (snr/sqrt 2) e_c, sigma 1, d={config.feature_dim}, "
+                "drawn per seed")
+    if kind == "file":
+        return f"feature file {config.features}"
+    return f"{g.source or g.name}: the graph's own features"
+
+
+class RunContext:
+    """What :func:`run_training` hands to ``on_model`` after each trained run.
+
+    Attributes: ``model`` (the trained torch module, eval mode; ``None`` for ``sgc``),
+    ``row`` (the run's row), ``graph`` (the :class:`~oversmooth.graphs.Graph` trained on,
+    self-loops included, its features as fed to the model), ``P`` (the operator),
+    ``inputs`` (the model's input tensor), ``split`` (train, val, test index arrays),
+    ``seed`` (the replicate seed).
+    """
+
+    def __init__(self, **kw: Any):
+        self.__dict__.update(kw)
 
 
 class _Bars:
@@ -302,6 +465,17 @@ class _Bars:
         self.overall.close()
 
 
+def _one_minus(v: Any) -> float | None:
+    """``1 - v``, or None when the core profile left ``v`` out (e.g. the realised error it skips)."""
+    return None if v is None else 1.0 - float(v)
+
+
+def _sparse(x: torch.Tensor) -> torch.Tensor:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return x.to_sparse_csr()
+
+
 def _standardize(h: np.ndarray) -> np.ndarray:
     mean = h.mean(axis=0, keepdims=True)
     std = h.std(axis=0, keepdims=True)
@@ -309,17 +483,23 @@ def _standardize(h: np.ndarray) -> np.ndarray:
 
 
 def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextIO | None = None,
-                 on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+                 on_row: Callable[[dict[str, Any]], None] | None = None,
+                 on_model: Callable[[RunContext], None] | None = None) -> list[dict[str, Any]]:
     """Run the grid of ``config``; return one tidy row per run (columns :data:`TRAIN_COLUMNS`).
 
     For each graph config and seed: build the graph (CSBM sample or loaded graph with
-    self-loops added), the features and the split; ``P`` from
+    self-loops added), the features (``config.features``; row-normalised when
+    ``feature_norm="row"``) and the split (``config.split``: random per seed, or the fixed
+    public / file split); ``P`` from
     :func:`oversmooth.operators.normalize_adjacency`; for Gaussian features the core
     depth profile (Bayes accuracy ``1 - Phi(-Delta/2)`` of ``h(n)`` under the paper's
     feature-noise variance, and the in-sample realised accuracy of the best linear rule);
     then every model x depth x width is trained by :func:`oversmooth.training.fit`.
     ``sgc`` trains logistic regression on the column-standardised ``h(n) = P^n x``
-    (standardising is affine: same hypothesis class, better conditioned).
+    (standardising is affine: same hypothesis class, better conditioned). Sparse features
+    (density < 5%) are fed to the PyG GCN / APPNP / GCNII models as a sparse tensor.
+    ``on_model(ctx)`` (a :class:`RunContext`) is called after every run, e.g. to profile
+    the trained model's layers (:func:`oversmooth.training.layer_embeddings`).
 
     Examples
     --------
@@ -333,8 +513,17 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
 
     gcfgs = config.graph_configs()
     bar = _Bars(len(gcfgs) * config.seeds * config.runs_per_seed(), progress, stream)
-    base = None if config.graph == "csbm" else load_graph_source(config.graph, labels=config.labels,
-                                                                    real_features=config.real_features)
+    base = None if config.graph == "csbm" else load_graph_source(
+        config.graph, labels=config.labels, real_features=config.real_features, features=config.features,
+        root=config.root)
+    fixed_split = None
+    if config.split != "random":
+        assert base is not None  # validated: public / file splits need a fixed graph
+        fixed_split = resolve_split(config.split, base[0])
+    split_label = {"random": "60/20/20", "public": "public"}.get(config.split, config.split)
+    split_source = {"random": "random 60/20/20 of the labelled nodes, drawn per seed",
+                    "public": "Planetoid public split (PyG Planetoid(split='public'))"}.get(
+                        config.split, f"split file {config.split}")
     dt = torch_dtype(config.dtype)
     max_depth = max(config.depths)
     rows: list[dict[str, Any]] = []
@@ -358,12 +547,14 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                 x_np, mu = class_features(labels, gc["snr"], config.feature_dim, rng_features)
             else:
                 x_np = np.asarray(g.features, dtype=np.float64)
+            x_np = row_normalize(x_np, config.feature_norm)
             graph = Graph(g.adjacency, labels, x_np, name=g.name, source=g.source, check_symmetric=False)
             P = normalize_adjacency(graph, config.normalization)
-            tr, va, te = random_split(labels, rng_split)
+            tr, va, te = fixed_split if fixed_split is not None else random_split(labels, rng_split)
             split = tuple(torch.from_numpy(a.astype(np.int64)) for a in (tr, va, te))
             y = torch.from_numpy(np.clip(labels, 0, None).astype(np.int64))
             x = torch.from_numpy(x_np).to(dt)
+            x_sparse = _sparse(x) if np.count_nonzero(x_np) < 0.05 * x_np.size else None
             n_classes = int(labels.max()) + 1
             profile = None
             if config.bayes and mu is not None:
@@ -380,13 +571,17 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                 "n": graph.n_nodes, "n_edges": graph.n_edges, "n_classes": n_classes, **meta,
                 "mean_degree": float(graph.degrees.mean()), "snr": gc["snr"] if feat_kind == "gaussian" else None,
                 "features": feat_kind, "feature_dim": int(x_np.shape[1]), "self_loops": True,
-                "seed": seed_i, "split": "60/20/20", "n_train": int(tr.size), "n_val": int(va.size),
+                "seed": seed_i, "split": split_label, "n_train": int(tr.size), "n_val": int(va.size),
                 "n_test": int(te.size), "optimizer": "adam", "lr": config.lr, "weight_decay": config.weight_decay,
                 "max_epochs": config.max_epochs, "patience": config.patience, "threads": config.threads,
                 "dtype": config.dtype, "torch_version": torch.__version__,
                 "torch_geometric_version": torch_geometric.__version__, "oversmooth_version": __version__,
+                "features_source": _features_source(g, feat_kind, config), "feature_norm": config.feature_norm,
+                "split_source": split_source, "recipe": config.recipe_label(),
+                "weight_decay_scope": "first layer" if config.weight_decay_scope == "first" else "all layers",
+                "model_selection": config.selection_label(),
             }
-            if profile is not None:
+            if profile is not None and all(r.get("bayes_error") is not None for r in profile):
                 bayes_acc = np.array([1.0 - r["bayes_error"] for r in profile])
                 common["bayes_accuracy_best"] = float(bayes_acc.max())
                 common["bayes_best_depth"] = int(np.argmax(bayes_acc))
@@ -402,10 +597,14 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                                 inputs = torch.from_numpy(hn[depth]).to(dt)
                             else:
                                 model = build_model(model_name, P, x_np.shape[1], width, depth, n_classes,
-                                                    dropout=config.dropout, alpha=config.alpha, dtype=config.dtype)
-                                inputs = x
+                                                    dropout=config.dropout, alpha=config.alpha, dtype=config.dtype,
+                                                    bias=config.bias)
+                                sparse_ok = x_sparse is not None and model_name in PYG_MODELS and model_name != "gat"
+                                inputs = x_sparse if sparse_ok else x
+                            groups = weight_decay_groups(model, config.weight_decay, config.weight_decay_scope)
                             res = fit(model, inputs, y, split, lr=config.lr, weight_decay=config.weight_decay,
-                                      max_epochs=config.max_epochs, patience=config.patience, callback=bar.epoch)
+                                      max_epochs=config.max_epochs, patience=config.patience, callback=bar.epoch,
+                                      param_groups=groups, selection=config.selection, window=config.window)
                         linear = model_name in ("linear", "sgc")
                         row = {
                             **common, "normalization": model_normalization(model_name, config.normalization),
@@ -414,17 +613,21 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                             "alpha": config.alpha if model_name in ("appnp", "gcnii") else None,
                             "init": "glorot" if model_name == "linear" else "torch default",
                             "standardize": model_name == "sgc",
+                            "bias": bool(config.bias) if model_name in ("gcn", "gat") else None,
                             "epochs": res.epochs, "best_epoch": res.best_epoch, "train_acc": res.train_acc,
                             "val_acc": res.val_acc, "test_acc": res.test_acc, "final_loss": res.final_loss,
                             "grad_norm_start": res.grad_norm_start, "grad_norm_end": res.grad_norm_end,
                             "wall_time_s": res.seconds,
                         }
                         if profile is not None:
-                            row["bayes_accuracy"] = 1.0 - profile[depth]["bayes_error"]
-                            row["core_realised_accuracy"] = 1.0 - profile[depth]["realised_error"]
+                            row["bayes_accuracy"] = _one_minus(profile[depth].get("bayes_error"))
+                            row["core_realised_accuracy"] = _one_minus(profile[depth].get("realised_error"))
                         rows.append({c: row.get(c) for c in TRAIN_COLUMNS})
                         if on_row is not None:
                             on_row(rows[-1])
+                        if on_model is not None:
+                            on_model(RunContext(model=None if model_name == "sgc" else model, row=rows[-1],
+                                                graph=graph, P=P, inputs=inputs, split=(tr, va, te), seed=seed_i))
                         bar.finish(label)
     bar.close()
     return rows

@@ -10,6 +10,7 @@ included), so its normalisation is ``"attention"``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -19,7 +20,7 @@ from .._utils import check_choice, check_positive_int, check_probability, option
 from ._backend import to_edge_index, to_torch_sparse, torch_dtype
 
 __all__ = ["LinearGNN", "LinearClassifier", "PygGNN", "build_model", "MODELS", "PYG_MODELS",
-           "NORMALIZATION_LABELS", "model_normalization", "layer_grad_norms"]
+           "NORMALIZATION_LABELS", "model_normalization", "layer_grad_norms", "input_dropout"]
 
 MODELS = ("linear", "sgc", "gcn", "gat", "appnp", "gcnii")
 PYG_MODELS = ("gcn", "gat", "appnp", "gcnii")
@@ -47,6 +48,34 @@ def _grad_norm(params: Any) -> float:
         if p.grad is not None:
             sq += float(p.grad.detach().double().pow(2).sum())
     return sq**0.5
+
+
+def input_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Dropout on dense or sparse (CSR / COO) input features; a sparse input drops its stored entries.
+
+    Dropping a zero changes nothing, so on a sparse tensor only the stored values are
+    dropped (and the kept ones scaled by ``1 / (1 - p)``), as Kipf & Welling's sparse dropout.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from oversmooth.training import input_dropout
+    >>> x = torch.eye(3).to_sparse_csr()
+    >>> bool((input_dropout(x, 0.5, training=False).to_dense() == torch.eye(3)).all())
+    True
+    """
+    if not training or p == 0.0:
+        return x
+    if x.layout == torch.sparse_csr:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse (CSR tensor support is in beta|invariant checks)")
+            return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(),
+                                           nn.functional.dropout(x.values(), p, True), x.shape,
+                                           check_invariants=False)
+    if x.layout == torch.sparse_coo:
+        x = x.coalesce()
+        return torch.sparse_coo_tensor(x.indices(), nn.functional.dropout(x.values(), p, True), x.shape)
+    return nn.functional.dropout(x, p, True)
 
 
 def layer_grad_norms(model: nn.Module) -> list[float]:
@@ -103,6 +132,16 @@ class LinearGNN(nn.Module):
             h = self.P @ lin(h)  # P (h W) = (P h) W
         return h
 
+    def layer_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``[x, h(1), ..., h(n)]`` with ``h(k) = P h(k-1) W_k`` (the per-layer embeddings; no grad)."""
+        out = [x]
+        with torch.no_grad():
+            h = x
+            for lin in self.weights:
+                h = self.P @ lin(h)
+                out.append(h)
+        return out
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.embed(x))
 
@@ -139,7 +178,8 @@ class PygGNN(nn.Module):
     * ``gcn``: ``depth`` GCNConv layers (ReLU and dropout between), fed the operator's
       entries as ``edge_weight`` with ``normalize=False`` and no added self-loops, so each
       layer computes ``P h W`` with the core library's ``P`` (PyG's default would be
-      ``D^-1/2 A D^-1/2``).
+      ``D^-1/2 A D^-1/2``). ``bias=False`` drops the layers' biases (Kipf & Welling's GCN
+      has none).
     * ``gat``: ``depth`` single-head GATConv layers over the same edges (self-loops of A
       included, none added).
     * ``appnp``: MLP (dropout, linear, ReLU, dropout, linear), then ``depth`` PPR steps
@@ -148,6 +188,11 @@ class PygGNN(nn.Module):
       would change the operator being studied; dropout acts on the features only.
     * ``gcnii``: linear, ``depth`` GCN2Conv layers (initial residual ``alpha``, identity
       mapping ``theta``), linear.
+
+    The input ``x`` may be a dense or a sparse (CSR/COO) tensor (bag-of-words features:
+    the first layer then costs O(nnz w)); input dropout drops stored entries
+    (:func:`input_dropout`). ``forward`` also takes a PyG ``Data`` (its ``x`` is used; the
+    operator is always the model's own ``P``).
 
     Examples
     --------
@@ -162,7 +207,8 @@ class PygGNN(nn.Module):
     """
 
     def __init__(self, kind: str, P: Any, in_dim: int, width: int, depth: int, n_classes: int, *,
-                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5, dtype: str = "float32"):
+                 dropout: float = 0.5, alpha: float = 0.1, theta: float = 0.5, dtype: str = "float32",
+                 bias: bool = True):
         super().__init__()
         pyg = optional_import("torch_geometric.nn", "train")
         self.kind = check_choice(kind, "model", PYG_MODELS)
@@ -179,9 +225,11 @@ class PygGNN(nn.Module):
         if kind in ("gcn", "gat"):
             dims = [in_dim] + [width] * (depth - 1) + [n_classes]
             if kind == "gcn":
-                convs = [pyg.GCNConv(a, b, normalize=False, add_self_loops=False) for a, b in zip(dims, dims[1:])]
+                convs = [pyg.GCNConv(a, b, normalize=False, add_self_loops=False, bias=bool(bias))
+                         for a, b in zip(dims, dims[1:])]
             else:
-                convs = [pyg.GATConv(a, b, heads=1, add_self_loops=False) for a, b in zip(dims, dims[1:])]
+                convs = [pyg.GATConv(a, b, heads=1, add_self_loops=False, bias=bool(bias))
+                         for a, b in zip(dims, dims[1:])]
             self.convs = nn.ModuleList(convs)
         elif kind == "appnp":
             self.pre = nn.Linear(in_dim, width)
@@ -196,8 +244,10 @@ class PygGNN(nn.Module):
                              add_self_loops=False, normalize=False) for k in range(depth))
         self.to(dt)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        drop = nn.functional.dropout
+    def forward(self, x: Any) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) and hasattr(x, "x") and hasattr(x, "edge_index"):
+            x = x.x  # a PyG Data: its features, on this model's operator
+        drop = input_dropout
         relu = nn.functional.relu
         ei, w = self.edge_index, self.edge_weight
         if self.kind in ("gcn", "gat"):
@@ -224,7 +274,8 @@ class PygGNN(nn.Module):
 
 
 def build_model(kind: str, P: Any, in_dim: int, width: int, depth: int, n_classes: int, *,
-                dropout: float = 0.5, alpha: float = 0.1, dtype: str = "float32") -> nn.Module:
+                dropout: float = 0.5, alpha: float = 0.1, dtype: str = "float32", theta: float = 0.5,
+                bias: bool = True) -> nn.Module:
     """Build ``linear`` (:class:`LinearGNN`) or a PyG model (:class:`PygGNN`); ``sgc`` is
     :class:`LinearClassifier` on precomputed ``h(n)`` and is built by the trainer.
 
@@ -240,4 +291,5 @@ def build_model(kind: str, P: Any, in_dim: int, width: int, depth: int, n_classe
     kind = check_choice(kind, "model", tuple(m for m in MODELS if m != "sgc"))
     if kind == "linear":
         return LinearGNN(P, in_dim, width, depth, n_classes, dtype)
-    return PygGNN(kind, P, in_dim, width, depth, n_classes, dropout=dropout, alpha=alpha, dtype=dtype)
+    return PygGNN(kind, P, in_dim, width, depth, n_classes, dropout=dropout, alpha=alpha, dtype=dtype, theta=theta,
+                  bias=bias)
