@@ -16,7 +16,7 @@ from oversmooth.cli import main
 from oversmooth.experiments import analyze_graph, fit_csbm, graph_reach, linear_probe, random_split
 from oversmooth.experiments._analyze import prepare_graph, saturation_level
 from oversmooth.graphs import Graph, load_planetoid, planetoid_structure, sample_csbm
-from oversmooth.measures import feature_noise_variance
+from oversmooth.measures import PROFILE_METRICS, feature_noise_variance
 
 RAW = planetoid_raw_dir()  # $OVERSMOOTH_PLANETOID_RAW (tests/_helpers.py)
 FAST = ["separation", "rayleigh_quotient"]  # a cheap profile for tests that are about something else
@@ -369,12 +369,18 @@ def test_high_dimensional_features_are_reduced_and_the_share_stated():
 
 def test_profile_columns_per_depth_and_skipped_profile():
     g, x = _featured(seed=4)
-    res = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, seed=0)
+    res = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, seed=0, metrics="all")
     r = res.rows
     for key in ("separation", "within_class_spread", "rayleigh_quotient", "mad", "mad_gap", "effective_rank",
-                "group_distance_ratio", "dirichlet_energy", "probe_accuracy"):
+                "group_distance_ratio", "dirichlet_energy", "normalized_dirichlet_energy", "probe_accuracy"):
         assert key in r[0], key
     assert r[2]["rayleigh_quotient"] < r[0]["rayleigh_quotient"]  # propagation smooths
+    default = analyze_graph(g.with_self_loops(False), 1, seeds=1, alphas=(), splits=1, bfs_sources=4)
+    assert res.config["metrics"] == list(PROFILE_METRICS)
+    assert "mad_gap" not in default.rows[0] and "effective_rank" in default.rows[0]
+    assert default.features["kind"] == "real"  # the CSBM's own 1-D features
+    gauss = analyze_graph(g, 1, features="gaussian", seeds=1, alphas=(), splits=1, bfs_sources=4)
+    assert "probe_test_accuracy" not in gauss.rows[0] and "probe" not in gauss.recommendation
     bare = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=())
     assert "separation" not in bare.rows[0] and "probe_test_accuracy" in bare.rows[0]
     # the probe does not depend on the profile

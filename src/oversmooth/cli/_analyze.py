@@ -185,7 +185,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     res = analyze_graph(graph, args.depth, features=features, features_source=source, split=split, snr=args.snr,
                         seeds=args.seeds, variance=args.method, probes=args.probes, alphas=args.alphas,
                         bfs_sources=args.bfs_sources, splits=args.splits, probe_rank=args.probe_rank,
-                        metrics=args.metrics, seed=args.seed)
+                        metrics="all" if args.metrics == ["all"] else args.metrics, seed=args.seed)
     res.notes[1:1] = notes
     out = res.to_json()
     if args.json == "-":
@@ -242,7 +242,8 @@ def add_parser(sub: Any) -> None:
                    help="real features of more dimensions are projected on their top R principal directions "
                    "(randomised SVD) before propagation; the probe and the profile see these (default 128)")
     p.add_argument("--metrics", nargs="*", default=None, metavar="NAME",
-                   help="profile measures per depth (default all; none given: skip the profile)")
+                   help="profile measures per depth: 'all', or names (default: separation, spreads, Dirichlet "
+                   "energies, Rayleigh quotient, MAD, effective rank; none given: skip the profile)")
     p.add_argument("--probes", type=int, default=32, help="Hutchinson probes (default 32)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--exact", dest="method", action="store_const", const="exact",
