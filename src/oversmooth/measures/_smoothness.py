@@ -525,7 +525,11 @@ def _pull(a: sp.csr_array, frontier: np.ndarray, rows: np.ndarray) -> np.ndarray
         base = int(cum[lo - 1]) if lo else 0
         hi = max(lo + 1, int(np.searchsorted(cum, base + per_block, side="right")))
         has = deg[lo:hi] > 0
-        if has.any():
+        if has.all() and rows[hi - 1] - rows[lo] == hi - 1 - lo:  # a contiguous band: slices, no index lists
+            e0, e1 = int(a.indptr[rows[lo]]), int(a.indptr[rows[hi - 1] + 1])
+            out[lo:hi] = np.bitwise_or.reduceat(frontier[a.indices[e0:e1]], a.indptr[rows[lo]:rows[hi - 1] + 1] - e0,
+                                                axis=0)
+        elif has.any():
             pos, starts = _row_edge_positions(a.indptr, rows[lo:hi][has])
             gathered = frontier[a.indices[pos]]
             out[lo:hi][has] = np.bitwise_or.reduceat(gathered, starts, axis=0)
@@ -582,7 +586,7 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
     >>> m.neb.toarray()[0].nonzero()[0].tolist(), m.rmt.toarray()[0].nonzero()[0].tolist()
     ([1], [4, 5])
     """
-    a = as_adjacency(graph, n_nodes=n_nodes)
+    a = edge_arrays(graph, n_nodes=n_nodes).adjacency  # self-loops do not shorten any hop distance
     n = a.shape[0]
     neb_hops = check_positive_int(neb_hops, "neb_hops")
     rmt_hops = check_positive_int(rmt_hops, "rmt_hops", minimum=2)
@@ -590,9 +594,6 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
         raise ValueError(f"neb_hops must be smaller than rmt_hops, got neb_hops={neb_hops}, rmt_hops={rmt_hops}")
     unreachable = check_choice(unreachable, "unreachable", ("remote", "ignore"))
     src, exact = _choose_sources(sources, n, seed)
-    a = sp.csr_array(a, copy=True)
-    a.setdiag(0)  # self-loops do not shorten any hop distance
-    a.eliminate_zeros()
     words = (src.size + 63) // 64
     visited = np.zeros((n, words), dtype=np.uint64)
     bit = np.left_shift(np.uint64(1), (np.arange(src.size) % 64).astype(np.uint64))
@@ -646,9 +647,10 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
         ub = vb.sum(axis=0) < n_r
         use_ball[64 * w: 64 * w + k] = ub
         n_rmt[64 * w: 64 * w + k] = n_r
-        for key, bits in (("neb", nb), ("rmt", rb & ~ub), ("ball", vb & ub)):
-            col, row = np.nonzero(bits.T)  # sorted by source, then node
-            parts[key].append((col + 64 * w, row))
+        for key, bits, cols in (("neb", nb, np.arange(k)), ("rmt", rb, np.flatnonzero(~ub)),
+                                ("ball", vb, np.flatnonzero(ub))):
+            col, row = np.nonzero(np.ascontiguousarray(bits[:, cols].T))  # sorted by source, then node
+            parts[key].append((cols[col] + 64 * w, row))
     shape = (src.size, n)
 
     def to_csr(pieces: list[tuple[np.ndarray, np.ndarray]]) -> sp.csr_array:
