@@ -91,8 +91,8 @@ def test_nu_threshold_and_validation():
     assert theory.nu(1.0, 3.0) == pytest.approx(1.0, abs=1e-15)  # lambda = 1: no mixing at all
     with pytest.raises(ValueError, match="c must be a finite number > 0"):
         theory.nu(0.5, 0.0)
-    with pytest.raises(ValueError, match="d must exceed 1"):
-        theory.lambda_eff(0.5, 1.0)
+    assert math.isnan(theory.lambda_eff(0.5, 1.0))  # only the self-loop: no neighbours, no outlier
+    assert math.isnan(theory.lambda_eff(0.5, float("nan")))
 
 
 def _outlier(n: int, c: float, lam: float, self_loops: bool, seed: int) -> tuple[float, float, float, float]:

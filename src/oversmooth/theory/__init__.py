@@ -194,7 +194,7 @@ def lambda_eff(lam_: float, d: float, self_loops: bool = True) -> float:
 
     ``d`` counts the self-loop when ``self_loops`` (``d = 1 + (N/2)(p + q)``, as
     :func:`expected_degree` returns it), so ``c = d - s``. This is the same quantity as
-    ``nu(lam_, d - s, self_loops)``; the name is kept for callers that hold ``d``. (It used
+    ``nu(lam_, d - s, self_loops)`` (NaN when ``d <= s``); the name is kept for callers that hold ``d``. (It used
     to be ``lambda + 1/(d lambda)``, which is wrong except at lambda = 1/2 with self-loops:
     see :func:`nu`.)
 
@@ -206,8 +206,8 @@ def lambda_eff(lam_: float, d: float, self_loops: bool = True) -> float:
     """
     s = 1.0 if self_loops else 0.0
     c = float(d) - s
-    if not c > 0:
-        raise ValueError(f"d must exceed {s:g} (the self-loop) so that c = d - s > 0, got d={d}")
+    if not c > 0:  # no neighbours beyond the self-loop (or d is NaN): nothing to mix, no outlier
+        return float("nan")
     return nu(lam_, c, self_loops)
 
 
