@@ -104,6 +104,7 @@ def test_hutchinson_z_scores_over_seeds():
     per_seed = z.mean(axis=1)
     se_mean = per_seed.std(ddof=1) / math.sqrt(Z_SEEDS)
     sd = z.std(ddof=1)
-    msg = f"mean z {z.mean():+.3f} (SE {se_mean:.3f}), sd {sd:.3f}, per depth mean {z.mean(0).round(3)} sd {z.std(0).round(3)}"
+    msg = (f"mean z {z.mean():+.3f} (SE {se_mean:.3f}), sd {sd:.3f}, "
+           f"per depth mean {z.mean(0).round(3)} sd {z.std(0).round(3)}")
     assert abs(z.mean()) <= 3 * se_mean, msg
     assert 0.8 <= sd <= 1.25, msg

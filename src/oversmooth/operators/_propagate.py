@@ -112,7 +112,8 @@ def _principal_pair(P: Any, principal: Any) -> tuple[np.ndarray, np.ndarray]:
             w = check_finite_array(principal, "principal (the stationary distribution pi)", ndim=1)
             u = np.ones(n)
         if u.shape[0] != n or w.shape[0] != n:
-            raise ValueError(f"principal vectors must have {n} entries (one per node), got {u.shape[0]} and {w.shape[0]}")
+            raise ValueError(f"principal vectors must have {n} entries (one per node), "
+                             f"got {u.shape[0]} and {w.shape[0]}")
         if not abs(float(w @ u) - 1.0) <= 1e-8:
             raise ValueError(f"principal must satisfy w^T u = 1 (pi must sum to 1 for u = 1), got {float(w @ u):.6g}")
         return u, w

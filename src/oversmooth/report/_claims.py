@@ -582,8 +582,8 @@ _RULES = {
 # section 5); the new rule was fixed before the new run.
 RULE_CHANGES: dict[str, dict[str, str]] = {
     "mixing": {
-        "old_rule": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff = lambda + 1/(d lambda), d = 1 + (N/2)(p+q) "
-                    "(sparse, d lambda^2 > 2) or lambda (dense); heterophilous gap alternates in sign and its rate is "
+        "old_rule": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff = lambda + 1/(d lambda), "
+                    "d = 1 + (N/2)(p+q) (sparse, d lambda^2 > 2) or lambda (dense); heterophilous gap alternates in sign and its rate is "
                     f"within {RATE_TOL} of |lambda_eff|; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion with "
                     "lambda_eff",
         "old_verdict": "FAIL (quick run, seed 0: heterophilous lambda=-0.5, d=16: rate 0.502 vs |lambda_eff| 0.624; "
