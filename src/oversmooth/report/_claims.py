@@ -584,8 +584,8 @@ RULE_CHANGES: dict[str, dict[str, str]] = {
     "mixing": {
         "old_rule": f"rate over depths 1..6 within {RATE_TOL} of lambda_eff = lambda + 1/(d lambda), "
                     "d = 1 + (N/2)(p+q) (sparse, d lambda^2 > 2) or lambda (dense); heterophilous gap alternates "
-                    f"in sign and its rate is within {RATE_TOL} of |lambda_eff|; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion with "
-                    "lambda_eff",
+                    f"in sign and its rate is within {RATE_TOL} of |lambda_eff|; APPNP within {PPR_REL_TOL:.0%} of "
+                    "the PPR recursion with lambda_eff",
         "old_verdict": "FAIL (quick run, seed 0: heterophilous lambda=-0.5, d=16: rate 0.502 vs |lambda_eff| 0.624; "
                        "sparse lambda=0.5: 0.618 vs 0.624 ok; dense 0.355 vs 0.333 ok; APPNP within 14% ok. "
                        "Full run: 0.499 vs 0.624, FAIL)",
