@@ -194,7 +194,13 @@ def figure_denoising(rows: Rows) -> Any:
 
 
 def figure_optimal_depth(rows: Rows) -> Any:
-    """log10 Bayes error vs depth per N, and the best depth vs N with the scaling laws."""
+    """log10 Bayes error vs depth per N, and the best depth vs N with the scaling laws.
+
+    Filled markers: the Gaussian view ``Phi(-|gap| / (2 sigma(n)))``; hollow squares, when the
+    rows carry ``mixture_bayes_error``: the exact Bayes error given the graph
+    (:func:`oversmooth.measures._mixture.mixture_bayes_error`), which parts from the Gaussian
+    view when the structural spread of the node means is large.
+    """
     from .. import theory
 
     plt = _plt()
@@ -209,6 +215,12 @@ def figure_optimal_depth(rows: Rows) -> Any:
         xt, mt, _ = mean_and_sem([dict(r, t=_log10_bayes(r["theory_separation"])) for r in g], "t")
         if np.all(np.isfinite(tb)):
             ax.plot(xt, mt, color=c, lw=1)
+        mix = [dict(r, t=math.log10(max(r["mixture_bayes_error"], 1e-300))) for r in g
+               if r.get("mixture_bayes_error") is not None]
+        if mix:  # the exact Bayes error given the graph (each class a mixture over its nodes)
+            xm, mm, sm = mean_and_sem(mix, "t")
+            ax.errorbar(xm, mm, yerr=sm, fmt="s", mfc="none", ms=5, capsize=2, color=c,
+                        label="mixture view (given the graph)" if i == 0 else None)
         sep = mean_and_sem(g, "separation")[1]
         tsep = mean_and_sem(g, "theory_separation")[1]
         ns.append(n)
