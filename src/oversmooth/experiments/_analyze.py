@@ -595,8 +595,8 @@ def analyze_graph(
     config = {"depth": depth, "snr": snr, "sigma": sigma, "features": info["kind"], "split": split_desc,
               "seeds": seeds, "variance": method, "probes": probes if method == "hutchinson" else 0,
               "alphas": list(alphas), "appnp_seeds": appnp_seeds, "bfs_sources": bfs_sources,
-              "splits": len(parts) if run_probe else 0, "probe_rank": probe_rank, "self_loops": True, "operator": "D^-1 A",
-              "class_ids": class_ids.tolist(), "noise_model": noise_model,
+              "splits": len(parts) if run_probe else 0, "probe_rank": probe_rank, "self_loops": True,
+              "operator": "D^-1 A", "class_ids": class_ids.tolist(), "noise_model": noise_model,
               "metrics": list(metrics)}
     res = AnalysisResult(g0.name, fit, rows, reach, rec, departures, appnp_rows, config, notes, features=info)
     _check_finite(res, profile_keys)
