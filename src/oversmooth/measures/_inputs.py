@@ -14,7 +14,9 @@ One place turns what a user has into what the measures compute on:
   both ends whichever way it was listed.
 * **labels** (:func:`as_labels`): integers per node, ``-1`` (or any negative) for unlabelled.
 
-Errors name the argument and say what to fix; torch and NetworkX are never imported here
+Errors name the argument and say what to fix. PyG ``Data`` and NetworkX graphs go through the
+package's one converter of each (:meth:`~oversmooth.graphs.Graph.from_pyg`,
+:meth:`~oversmooth.graphs.Graph.from_networkx`); torch is never imported here
 (objects are recognised by their attributes).
 """
 
@@ -131,7 +133,7 @@ def as_labels(labels: Any, n_nodes: int, name: str = "labels") -> np.ndarray:
     return np.where(y < 0, -1, y)
 
 
-def _from_edge_index(ei: Any, n_nodes: int | None, weight: Any = None, name: str = "edge_index") -> sp.csr_array:
+def _from_edge_index(ei: Any, n_nodes: int | None, name: str = "edge_index") -> sp.csr_array:
     ei = np.asarray(_to_numpy(ei))
     if ei.ndim != 2 or ei.shape[0] != 2:
         raise ValueError(f"{name} must have shape (2, E), got {ei.shape}")
@@ -142,10 +144,7 @@ def _from_edge_index(ei: Any, n_nodes: int | None, weight: Any = None, name: str
     if ei.size and (int(ei.min()) < 0 or int(ei.max()) >= n_nodes):
         raise ValueError(f"{name} must hold node ids in 0..{n_nodes - 1} (N = {n_nodes} from the embeddings), "
                          f"got ids {int(ei.min())}..{int(ei.max())}")
-    w = np.ones(ei.shape[1]) if weight is None else np.asarray(_to_numpy(weight), dtype=np.float64).ravel()
-    if w.shape != (ei.shape[1],):
-        raise ValueError(f"edge weights must have one value per column of {name} ({ei.shape[1]}), got {w.shape}")
-    a = sp.coo_array((w, (ei[0].astype(np.int64), ei[1].astype(np.int64))), shape=(n_nodes, n_nodes))
+    a = sp.coo_array((np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))), shape=(n_nodes, n_nodes))
     return sp.csr_array(a)
 
 
@@ -171,15 +170,15 @@ def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") ->
                          "or a NetworkX graph")
     if hasattr(graph, "adjacency") and sp.issparse(getattr(graph, "adjacency")):  # oversmooth Graph
         a = sp.csr_array(graph.adjacency, dtype=np.float64)
-    elif hasattr(graph, "edge_index"):  # PyG Data
-        n = getattr(graph, "num_nodes", None)
-        n = int(n) if n is not None else n_nodes
-        a = _from_edge_index(graph.edge_index, n, getattr(graph, "edge_weight", None), f"{name}.edge_index")
-    elif hasattr(graph, "adj") and hasattr(graph, "nodes") and hasattr(graph, "is_directed"):  # NetworkX
-        import networkx as nx  # the object exists, so networkx is installed
+    elif hasattr(graph, "edge_index") or (hasattr(graph, "adj") and hasattr(graph, "is_directed")):
+        # a PyG Data or a NetworkX graph: through the package's one converter of each, read as undirected
+        from ..graphs import Graph
 
-        a = sp.csr_array(nx.to_scipy_sparse_array(graph, nodelist=list(graph.nodes()), weight="weight",
-                                                  format="csr"), dtype=np.float64)
+        if hasattr(graph, "edge_index"):
+            g = Graph.from_pyg(graph, symmetrize=True, keep_self_loops=True)
+        else:
+            g = Graph.from_networkx(graph, label_attr=None, symmetrize=True, keep_self_loops=True)
+        a = sp.csr_array(g.adjacency, dtype=np.float64)
     elif sp.issparse(graph):
         a = sp.csr_array(graph, dtype=np.float64)
     else:
