@@ -463,7 +463,7 @@ def test_effective_rank_matches_reference(monkeypatch):
     assert effective_rank(np.ones((7, 4))) == pytest.approx(1.0, rel=1e-12)
     assert effective_rank(np.eye(5)) == pytest.approx(5.0, rel=1e-12)
     assert effective_rank(np.zeros((4, 3))) == 0.0
-    monkeypatch.setattr(_smoothness, "_CHUNK_ENTRIES", 10)  # the Gram-matrix branch of large inputs
+    monkeypatch.setattr(_smoothness, "_SVD_MAX_ENTRIES", 10)  # the Gram-matrix branch of large inputs
     assert effective_rank(x) == pytest.approx(ref_erank(x), rel=1e-9)
 
 

@@ -70,6 +70,7 @@ GDR_MAX_NODES = 5000
 
 _EPS = float(np.finfo(np.float64).eps)
 _CHUNK_ENTRIES = 4_000_000  # floats per gathered block (32 MB): bounded memory on large graphs
+_SVD_MAX_ENTRIES = 100_000  # effective_rank: SVD up to this size, the d x d Gram matrix beyond
 _CANCEL = 1e-4  # sparse-product forms fall back to the exact per-edge pass below this ratio (cancellation)
 _SMALL_MAD = 1e-4  # nodes whose mean neighbour distance is below this are recomputed pair by pair
 _BFS_CHUNK_WORDS = 2_000_000  # uint64 words gathered per block in the bit-parallel BFS
@@ -730,8 +731,11 @@ def mad_gap(x: Any, graph: Any = None, *, neb_hops: int = 3, rmt_hops: int = 8, 
     Exact (every node a source) for ``N <= MADGAP_EXACT_MAX_NODES`` (4096); beyond, the
     means run over a seeded uniform sample of ``MADGAP_SAMPLE_SOURCES`` (256) source
     nodes, with every other node as a target: ``mad_sources`` says how many sources
-    were used (N when exact). Cost per layer O(N d n_sources) plus the searches of
-    :func:`hop_masks`; pass ``masks=hop_masks(graph, ...)`` to do those once per graph.
+    were used (N when exact). The masked sums come from sparse products with the stored
+    masks (cost O(N d + d * mask entries)), the zero distances from an exact check of
+    the few pairs whose random projections agree, and sources with a mean below 1e-4 are
+    recomputed pair by pair. Pass ``masks=hop_masks(graph, ...)`` to do the searches once
+    per graph.
 
     Parameters
     ----------
@@ -920,7 +924,8 @@ def effective_rank(x: Any) -> float:
 
     Roy & Vetterli (2007); the embeddings are not centred (rank collapse of X itself).
     Between 1 and min(N, d) for a non-zero X; 0.0 for X = 0. Singular values come from
-    an SVD when ``N d <= 4e6``, else from the eigenvalues of the d x d Gram matrix
+    an SVD when ``N d <= 1e5`` or ``N <= d``, else from the eigenvalues of the d x d Gram
+    matrix
     (O(N d^2); singular values below ~1e-8 of the largest lose accuracy there, which
     changes the entropy by less than 1e-6).
 
@@ -932,7 +937,7 @@ def effective_rank(x: Any) -> float:
     (3.0, 1.0)
     """
     h = as_embedding(x, "x")
-    if h.size <= _CHUNK_ENTRIES or min(h.shape) == h.shape[0]:
+    if h.size <= _SVD_MAX_ENTRIES or h.shape[0] <= h.shape[1]:
         s = np.linalg.svd(h, compute_uv=False)
     else:
         g = np.einsum("ni,nj->ij", h, h)
