@@ -13,6 +13,7 @@ import scipy.sparse as sp
 torch = pytest.importorskip("torch", reason="needs the train extra")
 pytest.importorskip("torch_geometric", reason="needs the train extra")
 
+from _helpers import needs_planetoid_raw, planetoid_raw_dir  # noqa: E402
 from oversmooth.experiments import group_rows, read_csv  # noqa: E402
 from oversmooth.graphs import Graph, sample_csbm  # noqa: E402
 from oversmooth.operators import normalize_adjacency, propagate  # noqa: E402
@@ -584,3 +585,29 @@ def test_cli_train_models_alias_recipe_and_feature_flags(tmp_path, capsys):
     assert "--features" in capsys.readouterr().err
     assert main(["train", "--split", "nowhere.npz", "--out", str(tmp_path)]) == 2
     assert "split" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- real Planetoid features
+
+
+@needs_planetoid_raw
+def test_planetoid_root_gives_real_features_and_the_public_split():
+    cfg = TrainingConfig(graph="citeseer", root=str(planetoid_raw_dir()), models=("sgc",), depths=(1,), seeds=1,
+                         max_epochs=2, split="public", feature_norm="row")
+    (r,) = run_training(cfg, progress=False)
+    assert (r["features"], r["feature_dim"], r["n"]) == ("real", 3703, 3327)
+    assert "Planetoid raw files" in r["features_source"] and r["feature_norm"] == "row"
+    assert (r["split"], r["n_train"], r["n_val"], r["n_test"]) == ("public", 120, 500, 1000)
+    assert r["bayes_accuracy"] is None  # no Gaussian noise model for real features
+
+
+@pytest.mark.slow
+@needs_planetoid_raw
+def test_kipf_recipe_reproduces_81_5_on_cora_within_one_point():
+    """Kipf & Welling (2017), Table 2: GCN 81.5% on Cora's public split; 10 seeds (about 2 min on 1 core)."""
+    from oversmooth.training import recipe_config
+
+    rows = run_training(recipe_config("kipf", graph="cora", root=str(planetoid_raw_dir()), seeds=10),
+                        progress=False)
+    acc = 100 * np.mean([r["test_acc"] for r in rows])
+    assert abs(acc - 81.5) <= 1.0, acc

@@ -115,6 +115,8 @@ class TrainingProfiler:
         from ..viz import _plt, save_figure  # _plt: the package's lazy matplotlib import
 
         plt = _plt()
+        from matplotlib.ticker import MaxNLocator
+
         out: list[Path] = []
         trained = [r for r in self.rows if r["embedding"] == "trained"]
         base = [r for r in self.rows if r["embedding"] == BASELINE]
@@ -129,6 +131,7 @@ class TrainingProfiler:
                            (model, depth, w, metric)]
                     self._line(ax, sel, f"trained {model} w={w}", "-o")
                 self._line(ax, [r for r in base if r["metric"] == metric and r["layer"] <= depth], BASELINE, "--s")
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
                 ax.set_xlabel("layer (0 = input features)")
                 ax.set_ylabel(label)
                 if metric in ("within_class_spread", "rayleigh_quotient", "separation"):
