@@ -380,6 +380,7 @@ def test_profile_columns_per_depth_and_skipped_profile():
     assert default.features["kind"] == "real"  # the CSBM's own 1-D features
     gauss = analyze_graph(g, 1, features="gaussian", seeds=1, alphas=(), splits=1, bfs_sources=4)
     assert "probe_test_accuracy" not in gauss.rows[0] and "probe" not in gauss.recommendation
+    assert gauss.config["split"].startswith("none used: no probe on Gaussian features")
     bare = analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=())
     assert "separation" not in bare.rows[0] and "probe_test_accuracy" in bare.rows[0]
     # the probe does not depend on the profile

@@ -126,7 +126,7 @@ def _print(res: Any, graph: Any) -> None:
     print(format_table(res.rows, list(_TABLE)))
     cols = [c for c in _PROFILE if c[0] in res.rows[0]]
     print(f"\n3. per depth, profile of {res.features['measured']} ({res.features['kind']} features, "
-          f"{res.features['measured_dim']} dims); probe: {cfg['split']}")
+          f"{res.features['measured_dim']} dims)" + (f"; probe: {cfg['split']}" if cfg["splits"] else ""))
     print(format_table(res.rows, cols))
     pnotes = sorted({part for r in res.rows for part in (r.get("profile_notes") or "").split("; ") if part})
     for note in pnotes:

@@ -452,6 +452,7 @@ def analyze_graph(
     run_probe = x_real is not None or "probe_accuracy" in metrics
     if not run_probe:
         parts = []
+        split_desc = "none used: no probe on Gaussian features (metrics without probe_accuracy)"
     probe_parts = [_cap_train(p, r) for p, r in zip(parts, spawn_generators(rng_profile, len(parts)))]
     probe_note = ""
     if any(p[0].size < q[0].size for p, q in zip(probe_parts, parts)):
