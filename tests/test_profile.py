@@ -336,8 +336,11 @@ PINNED_SIMULATE = {  # config -> (row index, gap, feature_variance, bayes_error,
             9.647982992861727e-09, 0.005, 0.024191101170484258),
     "appnp": (dict(n=400, p=0.05, q=0.01, depth=4, operator="appnp"), 3, 1.0350222748100144, 0.02264687959651905,
               0.0002920759156783523, 0.005, 0.04111404881530323),
+    # Hutchinson: gap, realised error and spread as before; the variance changed on purpose when the
+    # stationary direction became exact (deflated probes): 0.004477 before, 0.002700 +- 0.00016 now,
+    # exact 0.0027564 (the old 8-probe estimate was 10 of its own SEs off, the skew E found)
     "hutchinson": (dict(n=600, p=0.05, q=0.01, depth=3, method="hutchinson", probes=8), 3, 0.7412747397251435,
-                   0.004477204245142594, 1.5194255870511383e-08, 0.0016666666666666668, 0.010970568065385641),
+                   0.0027004016131084384, 4.932078380987732e-13, 0.0016666666666666668, 0.010970568065385641),
     "k3": (dict(n=600, p=0.05, q=0.01, depth=3, mu=(-1.0, 0.0, 1.0)), 3, 0.2799365571115374,
            0.0037013429968937683, 0.010285680751214055, 0.08, 0.010420842974633995),
 }
@@ -459,3 +462,46 @@ def test_cli_profile_bad_input_one_line(saved, capsys, args, message):
     code, out, err = run_cli(capsys, "profile", *args, "--out", str(tmp / "o"))
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err and err.startswith("oversmooth profile: error:")
+
+
+def test_hutchinson_deflated_probes_match_exact():
+    # the stationary direction is exact, the deflated probes estimate the rest: unbiased at every depth
+    g = sample_csbm(600, p=0.05, q=0.01, seed=0)
+    mu, sigma = g.metadata["mu"], g.metadata["sigma"]
+    exact = depth_profile(g, 4, mu=mu, sigma=sigma, variance="exact", metrics=[])
+    hut = depth_profile(g, 4, mu=mu, sigma=sigma, variance="hutchinson", probes=64, seed=0, metrics=[])
+    for e, h in zip(exact, hut):
+        assert abs(h["feature_variance"] - e["feature_variance"]) < 4 * h["feature_variance_se"]
+        assert h["gap"] == pytest.approx(e["gap"], rel=1e-12)
+
+
+def test_depth_profile_mixture_bayes_error_opt_in():
+    g = sample_csbm(300, p=0.06, q=0.02, seed=1)
+    rows = depth_profile(g, 2, mu=[-1.0, 1.0], sigma=1.0, mixture=True, metrics=[], seed=0)
+    # depth 0: every node of a class is N(mu_c, 1): the mixture is one Gaussian, the two errors agree
+    assert rows[0]["mixture_bayes_error"] == pytest.approx(rows[0]["bayes_error"], abs=1e-6)
+    assert all(r["mixture_bayes_error_bound"] < 1e-3 for r in rows)
+    assert "mixture_bayes_error" not in depth_profile(g, 1, mu=[-1.0, 1.0], sigma=1.0, metrics=[])[0]
+    with pytest.raises(ValueError, match="mixture=True needs the noise model"):
+        depth_profile(g, 1, mixture=True)
+
+
+def test_simulate_corrected_operator():
+    rows = run_simulation(SimulationConfig(n=400, p=0.05, q=0.01, depth=3, operator="corrected"))
+    gcn = run_simulation(SimulationConfig(n=400, p=0.05, q=0.01, depth=3))
+    for r, s in zip(rows, gcn):
+        assert r["gap"] == pytest.approx(s["gap"], rel=1e-9)  # 1 pi^T h shifts every node alike
+        assert r["theory_gap"] == s["theory_gap"]
+        assert r["theory_variance_lower"] is None and r["theory_feature_variance"] is None
+    assert rows[3]["feature_variance"] < gcn[3]["feature_variance"]  # the stationary part is removed
+
+
+def test_profile_from_an_iterator_one_layer_at_a_time(small):
+    g, layers = small
+    metrics = ["separation", "mad", "probe_accuracy"]
+    ref = profile_embeddings(layers, g.labels, g, metrics=metrics, seed=0)
+    lazy = profile_embeddings(iter_propagate(normalize_adjacency(g), g.features, 3), g.labels, g, metrics=metrics,
+                              seed=0)
+    assert lazy.rows == ref.rows
+    with pytest.raises(ValueError, match="empty iterator"):
+        profile_embeddings(iter([]), g.labels, g)

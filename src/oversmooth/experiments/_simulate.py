@@ -25,8 +25,9 @@ from ..operators import PAIRNORM_MODES
 
 __all__ = ["SimulationConfig", "simulate", "run_simulation", "SIMULATE_OPERATORS", "ROW_COLUMNS"]
 
-#: Operators of the simulate experiment; ``gcn-sym`` is GCN with D^-1/2 A D^-1/2.
-SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm")
+#: Operators of the simulate experiment; ``gcn-sym`` is GCN with D^-1/2 A D^-1/2; ``corrected`` is
+#: ``D^-1 A - 1 pi^T`` (Wang, Baranwal & Fountoulakis 2024: no [sigma^2/N, sigma^2] bounds).
+SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm", "corrected")
 
 #: Columns every row of :func:`simulate` has (the CLI's JSON contract), in order.
 ROW_COLUMNS = (
@@ -59,7 +60,7 @@ class SimulationConfig:
     Attributes follow the paper's notation: ``n`` nodes in two equal blocks (or
     ``len(mu)`` blocks), edge probabilities ``p`` (within) and ``q`` (across), 1-D
     class means ``mu`` and noise std ``sigma``; ``operator`` in
-    ``gcn | gcn-sym | appnp | pairnorm``, APPNP's ``alpha``; ``seed`` and ``seeds``
+    ``gcn | gcn-sym | appnp | pairnorm | corrected``, APPNP's ``alpha``; ``seed`` and ``seeds``
     replicates (seeds ``seed, seed + 1, ...``); the variance ``method``
     (auto | exact | hutchinson) and its ``probes``.
 
@@ -128,9 +129,10 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
     depths = np.arange(cfg.depth + 1)
     lower, upper = theory.variance_bounds(cfg.n, cfg.sigma)
     k = len(cfg.mu)
+    corrected = cfg.operator == "corrected"  # rows of M_n are not probability vectors: no bounds
     base: dict[str, Any] = {
-        "theory_variance_lower": lower,
-        "theory_variance_upper": upper,
+        "theory_variance_lower": None if corrected else lower,
+        "theory_variance_upper": None if corrected else upper,
         "theory_ppr_floor": theory.ppr_variance_floor(cfg.alpha, cfg.sigma) if cfg.operator == "appnp" else None,
     }
     empty = {"theory_gap": None, "theory_gap_finite_degree": None, "theory_feature_variance": None,
@@ -150,6 +152,10 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         g = theory.gap(depths, lam, gap0)
         g_fd = theory.gap_finite_degree(depths, lam, d, gap0, cfg.self_loops)
         var = theory.catalan_variance(depths, d, pi2, cfg.sigma)
+    if corrected:
+        # the mean gap is GCN's (1 pi^T h shifts every node alike); the variance is not the Catalan curve
+        return [{**base, **empty, "theory_gap": float(g[i]), "theory_gap_finite_degree": _num(g_fd[i])}
+                for i in depths]
     bayes_paper = theory.predicted_bayes_error(g, var)
     g_best = g_fd if math.isfinite(lam_eff) else g
     bayes = theory.predicted_bayes_error(g_best, var)

@@ -23,9 +23,10 @@ or skipped, and why, in its ``notes``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -475,9 +476,11 @@ def profile_embeddings(
 
     Parameters
     ----------
-    embeddings : array, tensor, or sequence of them
+    embeddings : array, tensor, sequence or iterator of them
         One (N, d_l) array per layer (NumPy or torch: detached, any device, any float dtype;
-        dimensions may differ between layers), or a single array (one layer).
+        dimensions may differ between layers), or a single array (one layer). An iterator (e.g.
+        :func:`oversmooth.operators.iter_propagate`) is measured as it yields, so only one layer is
+        held at a time.
     labels : array or tensor (N,)
         Integer classes, negative for unlabelled nodes (ignored by the class measures).
     graph : scipy sparse, Graph, edge_index (2 x E), PyG Data or NetworkX graph
@@ -522,12 +525,24 @@ def profile_embeddings(
     >>> prof.rows[4]["rayleigh_quotient"] < prof.rows[0]["rayleigh_quotient"]
     True
     """
-    layers = as_layers(embeddings)
-    n = layers[0].shape[0]
+    if isinstance(embeddings, Iterator):  # a generator: measured as it yields, one layer in memory
+        first = next(embeddings, None)
+        if first is None:
+            raise ValueError("embeddings is an empty iterator; it must yield one (N, d) array per layer")
+        h0 = as_embedding(first, "embeddings[0]")
+        layers: Iterable[np.ndarray] = itertools.chain([h0], embeddings)
+        n, total, size = h0.shape[0], 0, 0
+    else:
+        listed = as_layers(embeddings)
+        layers, n, total = listed, listed[0].shape[0], len(listed)
+        size = n * sum(h.shape[1] for h in listed)
     meter = _LayerMeter(n, labels, graph, metrics=metrics, train_mask=train_mask, test_mask=test_mask, seed=seed)
-    bar = _progress(progress, len(layers), n * sum(h.shape[1] for h in layers))
+    bar = _progress(progress, total, size)
     rows = []
     for i, h in enumerate(layers):
+        if total == 0:  # an iterator: the bar counts layers without a total
+            bar.total = i + 1
+        h = as_embedding(h, f"embeddings[{i}]", n_nodes=n)
         bar.update(f"layer {i}")
         rows.append(meter.measure(i, h))
         bar.update(f"layer {i}", advance=1)

@@ -14,9 +14,13 @@ class. It is computed
   most 8 million entries) when ``N <= EXACT_MAX_NODES`` (5000): cost
   O(depth * nnz(P) * N);
 * by **Hutchinson** otherwise: with Rademacher probes ``z``,
-  ``E[(M_n z)_i^2] = ||row i of M_n||^2``; the class average over k probes has a
-  standard error estimated from the spread of the k per-probe averages
-  (about ``sqrt(2 / (k N_c))`` in relative terms once rows are spread out).
+  ``E[(M_n z)_i^2] = ||row i of M_n||^2``. The stationary direction ``q`` (``pi / ||pi||``
+  for ``D^-1 A``, ``sqrt(pi)`` for the symmetric form) is computed exactly, since its share of
+  the variance is what saturates: the probes are deflated, ``z' = z - q (q^T z)``, and
+  ``(M_n q)_i^2 + mean over probes of (M_n z')_i^2`` is unbiased (``E[z' z'^T] = I - q q^T``;
+  Hutch++ with one known direction). The class average's standard error is the spread of
+  the probe part across the k probes; without the deflation the saturated direction made
+  every probe's value ~ ``sum pi_j^2 chi^2_1``, a skewed estimate whose SE correlated with it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from .._utils import (
     check_positive_int,
     spawn_generators,
 )
-from ..operators import iter_propagate, normalize_adjacency
+from ..operators import iter_propagate, normalize_adjacency, stationary_projection
 from ._embeddings import _GRAPH_METRICS, SHRINKAGE_RATIO, _LayerMeter, _progress, _resolve_metrics
 from ._stats import bayes_error, bayes_error_lda, class_indicator, realised_error
 
@@ -100,19 +104,27 @@ class _ProbeAccumulator:
         self.pooled = np.zeros(depth + 1)
         self.se_pooled = np.zeros(depth + 1)
 
-    def hutchinson(self, n: int, z: np.ndarray) -> None:
+    def hutchinson(self, n: int, z: np.ndarray, q: np.ndarray | None = None) -> np.ndarray:
+        """Accumulate depth n from the propagated deflated probes ``z`` and direction ``q``; per-node estimate."""
         sq = z * z
         per_probe = np.asarray(self.ind @ sq)  # (K, k)
         pooled = self.pool_w @ sq  # (k,)
         k = sq.shape[1]
+        per_node = sq.mean(axis=1)
         self.per_class[n] = per_probe.mean(axis=1)
         self.pooled[n] = pooled.mean()
+        if q is not None:  # the stationary direction's share, computed exactly
+            e = q * q
+            per_node = per_node + e
+            self.per_class[n] += np.asarray(self.ind @ e)
+            self.pooled[n] += float(self.pool_w @ e)
         if k > 1:
             self.se_per_class[n] = per_probe.std(axis=1, ddof=1) / np.sqrt(k)
             self.se_pooled[n] = pooled.std(ddof=1) / np.sqrt(k)
         else:
             self.se_per_class[n] = np.nan
             self.se_pooled[n] = np.nan
+        return per_node
 
     def exact_rows(self, n: int, row_norms_sq: np.ndarray) -> None:
         self.per_class[n] = np.asarray(self.ind @ row_norms_sq)
@@ -142,8 +154,30 @@ def _exact_row_norms(P: Any, depth: int, op: dict[str, Any], reference: np.ndarr
     return out
 
 
-def _operator_kwargs(operator: str, alpha: float, pairnorm_scale: float, pairnorm_mode: str) -> dict[str, Any]:
-    return {"operator": operator, "alpha": alpha, "pairnorm_scale": pairnorm_scale, "pairnorm_mode": pairnorm_mode}
+def _operator_kwargs(operator: str, alpha: float, pairnorm_scale: float, pairnorm_mode: str, graph: Any = None,
+                     normalization: str = "rw") -> dict[str, Any]:
+    op = {"operator": operator, "alpha": alpha, "pairnorm_scale": pairnorm_scale, "pairnorm_mode": pairnorm_mode}
+    if operator == "corrected":  # the principal component of the normalised adjacency actually used
+        op["principal"] = stationary_projection(graph, normalization)
+    return op
+
+
+def _deflation_direction(graph: Any, normalization: str, n: int) -> np.ndarray | None:
+    """Unit stationary direction q (``pi / ||pi||`` for D^-1 A, ``sqrt(pi)`` for the symmetric form), or None."""
+    try:
+        _, w = stationary_projection(graph, normalization)
+    except ValueError:  # no edge: no stationary distribution, plain Hutchinson
+        return None
+    norm = float(np.linalg.norm(w))
+    return w / norm if w.shape == (n,) and norm > 0 else None
+
+
+def _deflated_probes(rng: np.random.Generator, n: int, k: int, q: np.ndarray | None) -> np.ndarray:
+    """Rademacher probes with the direction q projected out: ``z - q (q^T z)`` (E[z z^T] = I - q q^T)."""
+    z = _rademacher(rng, n, k)
+    if q is not None:
+        z -= np.outer(q, q @ z)
+    return z
 
 
 def feature_noise_variance(
@@ -201,7 +235,7 @@ def feature_noise_variance(
     if not np.any(labels >= 0):
         raise ValueError("graph has no labelled node; the class-averaged variance needs labels")
     P = normalize_adjacency(graph, normalization, zero_degree=zero_degree)
-    op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode)
+    op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode, graph, normalization)
     reference = _reference_features(graph, operator)
     method = _resolve_method(method, P.shape[0], exact_max_nodes)
     acc = _ProbeAccumulator(labels, depth, int(labels.max()) + 1)
@@ -212,11 +246,13 @@ def feature_noise_variance(
         return acc.result(float(sigma) ** 2, "exact", 0)
     probes = check_positive_int(probes, "probes")
     (rng,) = spawn_generators(seed, 1)
-    z = _rademacher(rng, P.shape[0], probes)
+    q = _deflation_direction(graph, normalization, P.shape[0])
+    z = _deflated_probes(rng, P.shape[0], probes, q)
     d = 0 if reference is None else reference.shape[1]
-    block = z if reference is None else np.hstack([reference, z])
+    nq = 0 if q is None else 1
+    block = np.hstack(([] if reference is None else [reference]) + ([] if q is None else [q[:, None]]) + [z])
     for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d) if d else None, **op)):
-        acc.hutchinson(n, h[:, d:])
+        acc.hutchinson(n, h[:, d + nq:], None if q is None else h[:, d])
     return acc.result(float(sigma) ** 2, "hutchinson", probes)
 
 
@@ -271,6 +307,17 @@ class _NoiseModel:
         dist = np.sqrt(np.clip(np.einsum("abi,ij,abj->ab", diff, self.prec, diff), 0.0, None))
         return float(dist[~np.eye(k, dtype=bool)].min())
 
+    def mixture_error(self, node_means: np.ndarray, row_norms_sq: np.ndarray, labels: np.ndarray, rng: Any) -> Any:
+        """Gaussian-mixture Bayes error: node i ~ N((M_n mu)_i, cov ||row i of M_n||^2), whitened first."""
+        from ._mixture import mixture_bayes_error
+
+        var = np.clip(row_norms_sq, np.finfo(float).tiny, None)
+        if self.d == 1:
+            return mixture_bayes_error(node_means[:, 0], self.sigma2 * var, labels, seed=rng)
+        w, v = np.linalg.eigh(self.cov)
+        keep = w > w.max() * self.d * np.finfo(float).eps
+        return mixture_bayes_error(node_means @ (v[:, keep] / np.sqrt(w[keep])), var, labels, seed=rng)
+
     def bayes_error(self, means: np.ndarray, gap: float, var: float, n_samples: int, rng: Any) -> float:
         """Bayes error of the class means with noise covariance ``cov * var / sigma^2``."""
         if self.k == 2 and self.d == 1:
@@ -307,6 +354,7 @@ def depth_profile(
     train_mask: Any = None,
     test_mask: Any = None,
     progress: Any = False,
+    mixture: bool = False,
 ) -> list[dict[str, Any]]:
     """Propagate a graph's features and measure every depth 0..``depth``: one row per depth.
 
@@ -352,6 +400,14 @@ def depth_profile(
         The probe's split (see :func:`~oversmooth.measures.probe_accuracy`).
     progress : bool, text stream or None
         Progress bar over the depths (default off).
+    mixture : bool
+        Also the exact Bayes error of the Gaussian-mixture view (Dalle et al.; needs the noise
+        model): given the graph, node i is ``N((M_n mu)_i, sigma^2 ||row i of M_n||^2)`` and each
+        class a mixture over its nodes (:func:`oversmooth.measures.mixture_bayes_error`:
+        quadrature in 1-D, Monte Carlo otherwise, after whitening by the noise covariance).
+        Columns ``mixture_bayes_error`` and ``mixture_bayes_error_bound`` (its stated
+        uncertainty). With Hutchinson the per-node variances are the probe averages (unbiased,
+        noisy per node). Costs O(N * 8193) per depth in 1-D: off by default.
 
     Returns
     -------
@@ -406,9 +462,13 @@ def depth_profile(
     chosen = list(_resolve_metrics(chosen))
 
     P = normalize_adjacency(graph, normalization, zero_degree=zero_degree)
-    op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode)
+    op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode, graph, normalization)
     method = _resolve_method(variance, n_nodes, exact_max_nodes) if noise is not None else None
-    rng_probes, rng_mc, rng_meter = spawn_generators(seed, 3)
+    rng_probes, rng_mc, rng_meter, rng_mixture = spawn_generators(seed, 4)
+    if mixture and noise is None:
+        raise ValueError("mixture=True needs the noise model: pass mu and sigma")
+    node_var = np.zeros((depth + 1, n_nodes)) if mixture else None
+    node_means: list[np.ndarray] = []
     meter = _LayerMeter(n_nodes, labels, graph, metrics=chosen, train_mask=train_mask, test_mask=test_mask,
                         seed=rng_meter)
     acc = _ProbeAccumulator(labels, depth, k)
@@ -416,8 +476,12 @@ def depth_profile(
     parts = [x]
     if noise is not None:
         parts.append(noise.signal)
+    q = None
     if method == "hutchinson":
-        parts.append(_rademacher(rng_probes, n_nodes, n_probes))
+        q = _deflation_direction(graph, normalization, n_nodes)
+        if q is not None:
+            parts.append(q[:, None])
+        parts.append(_deflated_probes(rng_probes, n_nodes, n_probes, q))
     block = np.hstack(parts) if len(parts) > 1 else x
     ind = class_indicator(labels, k)
     weights = counts / counts.sum()
@@ -429,7 +493,12 @@ def depth_profile(
         bar.update(f"depth {n}")
         hx = np.ascontiguousarray(h[:, :d])
         if method == "hutchinson":
-            acc.hutchinson(n, h[:, probe_start:])
+            nq = 0 if q is None else 1
+            per_node = acc.hutchinson(n, h[:, probe_start + nq:], None if q is None else h[:, probe_start])
+            if node_var is not None:
+                node_var[n] = per_node
+        if mixture:
+            node_means.append(np.array(h[:, d:2 * d]))
         realised_means = np.asarray(ind @ hx)
         sq_x = np.asarray(ind @ (hx * hx))
         cross = np.clip(sq_x - realised_means**2, 0, None).mean(axis=1)
@@ -473,6 +542,8 @@ def depth_profile(
         norms = _exact_row_norms(P, depth, op, ref)
         for n in range(depth + 1):
             acc.exact_rows(n, norms[n])
+        if node_var is not None:
+            node_var[:] = norms
     est = acc.result(noise.sigma2, method, n_probes) if noise is not None else None
     for n, row in enumerate(rows):
         row.update({"feature_variance": None, "feature_variance_se": None, "feature_variance_per_class": None,
@@ -485,4 +556,7 @@ def depth_profile(
         row["feature_variance_se"] = float(est.se_pooled[n])
         row["feature_variance_per_class"] = est.per_class[n].tolist()
         row["bayes_error"] = noise.bayes_error(means, row["gap"], var, lda_samples, rng_mc)
+        if mixture:
+            res = noise.mixture_error(node_means[n], node_var[n], labels, rng_mixture)
+            row["mixture_bayes_error"], row["mixture_bayes_error_bound"] = res.error, res.uncertainty
     return rows
