@@ -534,3 +534,15 @@ def test_mad_gap_tiny_distances_keep_full_precision():
     assert 1e-14 < neb < 1e-11
     assert out["mad_neb"] == pytest.approx(neb, rel=1e-8)
     assert out["mad_rmt"] == pytest.approx(rmt, rel=1e-8)
+
+
+def test_edgeless_and_single_node_graphs():
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    out = edge_smoothness(x, sp.csr_array((5, 5)))
+    assert out["dirichlet_energy"] == 0.0 and out["normalized_dirichlet_energy"] == 0.0 and math.isnan(out["mad"])
+    gap = mad_gap(x, sp.csr_array((5, 5)))  # no neighbours; every other node unreachable, hence remote
+    assert math.isnan(gap["mad_neb"])
+    assert gap["mad_rmt"] == pytest.approx(ref_two_stage(x, ~np.eye(5, dtype=bool)), rel=1e-12)
+    assert math.isnan(mad_gap(x, sp.csr_array((5, 5)), unreachable="ignore")["mad_rmt"])
+    one = mad_gap(np.ones((1, 2)), sp.csr_array((1, 1)))
+    assert one["mad_sources"] == 1 and math.isnan(one["mad_neb"]) and math.isnan(one["mad_rmt"])

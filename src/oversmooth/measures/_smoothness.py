@@ -543,6 +543,8 @@ def _push(a: sp.csr_array, frontier: np.ndarray, rows: np.ndarray) -> tuple[np.n
     pos, _ = _row_edge_positions(a.indptr, rows)
     deg = (a.indptr[rows + 1] - a.indptr[rows]).astype(np.int64)
     targets = a.indices[pos]
+    if targets.size == 0:
+        return targets.astype(np.int64), np.zeros((0, frontier.shape[1]), dtype=np.uint64)
     order = np.argsort(targets, kind="stable")
     targets = targets[order]
     vals = np.repeat(frontier[rows], deg, axis=0)[order]
