@@ -546,3 +546,21 @@ def test_edgeless_and_single_node_graphs():
     assert math.isnan(mad_gap(x, sp.csr_array((5, 5)), unreachable="ignore")["mad_rmt"])
     one = mad_gap(np.ones((1, 2)), sp.csr_array((1, 1)))
     assert one["mad_sources"] == 1 and math.isnan(one["mad_neb"]) and math.isnan(one["mad_rmt"])
+
+
+@given(random_graphs(max_nodes=14, max_edges=40), st.integers(0, 2**31 - 1), st.integers(1, 3))
+def test_edge_measures_and_mad_gap_match_references_on_random_graphs(g, seed, d):
+    rng = np.random.default_rng(seed)
+    n = g.n_nodes
+    x = rng.integers(-2, 3, (n, d)).astype(float)  # small integers: duplicates, zero rows, zero distances
+    w = g.adjacency.toarray()
+    assert dirichlet_energy(x, g) == pytest.approx(ref_energy(x, w), rel=1e-10, abs=1e-12)
+    assert normalized_dirichlet_energy(x, g) == pytest.approx(ref_normalized_energy(x, w), rel=1e-9, abs=1e-12)
+    off = (w != 0) & ~np.eye(n, dtype=bool)
+    expected = ref_two_stage(x, off)
+    got = mad(x, g)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected, rel=1e-10, abs=1e-14)
+    out = mad_gap(x, g, neb_hops=1, rmt_hops=3)
+    neb, rmt = ref_mad_gap(x, w, 1, 3)
+    for key, ref in (("mad_neb", neb), ("mad_rmt", rmt)):
+        assert (math.isnan(out[key]) and math.isnan(ref)) or out[key] == pytest.approx(ref, rel=1e-10, abs=1e-14)
