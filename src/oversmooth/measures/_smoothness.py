@@ -118,7 +118,8 @@ def edge_arrays(graph: Any, n_nodes: int | None = None) -> EdgeArrays:
     Returns
     -------
     EdgeArrays
-        ``(rows, cols, weights, degree, n_neighbours)`` with ``rows < cols``.
+        ``(rows, cols, weights, degree, n_neighbours, adjacency)`` with ``rows < cols``;
+        ``adjacency`` is the symmetric off-diagonal CSR matrix.
 
     Examples
     --------
@@ -562,7 +563,9 @@ def hop_masks(graph: Any, *, neb_hops: int = 3, rmt_hops: int = 8, sources: Any 
     are remote; those in another connected component (infinite hop distance) count as
     remote too with ``unreachable="remote"`` (the default: the paper's "topological
     distance >= 8"; Chen et al.'s code takes the masks as given), or are left out of
-    both masks with ``unreachable="ignore"``.
+    both masks with ``unreachable="ignore"``. Stored as sparse rows (:class:`HopMasks`):
+    memory O(sum over sources of the neighbour set plus the smaller of the remote set and
+    its complement).
 
     Parameters
     ----------
