@@ -480,14 +480,15 @@ def test_cli_cora_without_raw_files_falls_back_and_says_so(tmp_path, capsys):
 
 
 def test_cli_split_public_and_file(tmp_path, capsys):
+    probe = _QUICK[:-1] + ["probe_accuracy"]  # Gaussian features (no raw files): the probe only on request
     assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--split", "public", "--json", "-"]
-                + _QUICK) == 0
+                + probe) == 0
     assert json.loads(capsys.readouterr().out)["config"]["split"].startswith("Planetoid public split: train 140")
     sp_file = tmp_path / "split.npz"
     mask = np.zeros(2708, dtype=bool)
     mask[:300] = True
     np.savez(sp_file, train=mask, val=np.arange(300, 400), test=np.arange(400, 900))
-    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--split", str(sp_file)] + _QUICK) == 0
+    assert main(["analyze", "cora", "--data-dir", str(tmp_path), "--split", str(sp_file)] + probe) == 0
     out = capsys.readouterr().out
     assert f"split: split file {sp_file}: train 300, val 100, test 500 nodes" in out
 
