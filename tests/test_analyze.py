@@ -545,3 +545,17 @@ def test_probe_training_nodes_are_capped_and_the_row_says_so(monkeypatch):
     res = analyze_graph(g, 1, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=())
     assert res.rows[0]["probe_notes"] == "probe fitted on 50 of 180 training nodes per split (seeded uniform sample)"
     assert res.rows[0]["probe_test_accuracy"] > 0.9
+
+
+def test_cli_metrics_all_and_none(tmp_path, capsys):
+    g, x = _featured(seed=11)
+    e, lab = _edge_list(tmp_path, g)
+    base = ["analyze", e, "--labels", lab, "--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4",
+            "--splits", "1", "--json", "-"]
+    assert main(base + ["--metrics", "all"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["config"]["metrics"] == list(PROFILE_METRICS) and "mad_gap" in data["rows"][0]
+    assert "probe_test_accuracy" in data["rows"][0]  # the probe on Gaussian features, asked for by "all"
+    assert main(base + ["--metrics"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["config"]["metrics"] == [] and "separation" not in data["rows"][0]
