@@ -559,3 +559,13 @@ def test_cli_metrics_all_and_none(tmp_path, capsys):
     assert main(base + ["--metrics"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["metrics"] == [] and "separation" not in data["rows"][0]
+
+
+def test_cli_weighted_edge_list_says_so(tmp_path, capsys):
+    g, _ = _featured(seed=12)
+    up = sp.triu(g.adjacency, k=1).tocoo()
+    e = tmp_path / "w.txt"
+    np.savetxt(e, np.c_[up.row, up.col, 1.0 + (up.row % 3)], fmt=["%d", "%d", "%g"])
+    _, lab = _edge_list(tmp_path, g)
+    assert main(["analyze", str(e), "--labels", lab] + _QUICK) == 0
+    assert "edges: weighted (D^-1 A uses the weighted degrees" in capsys.readouterr().out

@@ -103,6 +103,10 @@ def _print(res: Any, graph: Any) -> None:
                if meta.get(k)]
     if cleaned:
         print("input cleaned: " + ", ".join(cleaned))
+    if meta.get("weighted"):
+        print("edges: weighted (D^-1 A uses the weighted degrees; the fitted CSBM counts edges)")
+    elif meta.get("weights_ignored"):
+        print("edges: the file's edge weights were ignored (read as 1)")
     for note in res.notes:
         print(f"note: {note}")
     print("\n1. fitted CSBM (degrees include the self-loop)")
