@@ -569,3 +569,29 @@ def test_cli_weighted_edge_list_says_so(tmp_path, capsys):
     _, lab = _edge_list(tmp_path, g)
     assert main(["analyze", str(e), "--labels", lab] + _QUICK) == 0
     assert "edges: weighted (D^-1 A uses the weighted degrees" in capsys.readouterr().out
+
+
+def test_mixture_bayes_error_opt_in(tmp_path, capsys, monkeypatch):
+    g = sample_csbm(400, p=0.05, q=0.01, seed=13)
+    kw = dict(features="gaussian", seeds=1, alphas=(), bfs_sources=4, metrics=(), mixture=True)
+    ex = analyze_graph(g, 2, variance="exact", **kw)
+    hu = analyze_graph(g, 2, variance="hutchinson", probes=16, **kw)
+    for res in (ex, hu):
+        r0 = res.rows[0]
+        # depth 0: every node has the class mean and variance sigma^2, so the mixture is one Gaussian per class
+        assert abs(r0["mixture_bayes_error"] - r0["bayes_error"]) <= 4 * r0["mixture_bayes_error_bound"] + 1e-3
+        assert all(0.0 <= r["mixture_bayes_error"] <= 0.5 for r in res.rows)
+    assert "exact" in ex.rows[1]["mixture_notes"] and "16 Hutchinson probes" in hu.rows[1]["mixture_notes"]
+    assert "mixture_bayes_error" not in analyze_graph(g, 1, **{**kw, "mixture": False}).rows[0]
+    import oversmooth.experiments._analyze as an
+
+    monkeypatch.setattr(an, "MIXTURE_MAX_NODES", 100)
+    skipped = analyze_graph(g, 1, **kw)
+    assert skipped.rows[0]["mixture_bayes_error"] is None
+    assert skipped.rows[0]["mixture_notes"].startswith("mixture_bayes_error skipped: N = 400 > 100")
+    monkeypatch.setattr(an, "MIXTURE_MAX_NODES", 20_000)
+    e, lab = _edge_list(tmp_path, g)
+    assert main(["analyze", e, "--labels", lab, "--depth", "1", "--seeds", "1", "--alphas", "--bfs-sources", "4",
+                 "--metrics", "--mixture"]) == 0
+    out = capsys.readouterr().out
+    assert "mixture err" in out and "per-node row norms exact" in out

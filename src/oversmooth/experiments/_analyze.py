@@ -71,6 +71,8 @@ from ..measures import (
     realised_error,
 )
 from ..measures._embeddings import PROBE_MAX_TRAIN
+from ..measures._mixture import mixture_bayes_error
+from ..measures._profile import _exact_row_norms
 from ..operators import iter_propagate, normalize_adjacency
 from ._structure import CSBMFit, fit_csbm, graph_reach, prepare_graph, saturation_level
 
@@ -88,6 +90,7 @@ __all__ = [
     "DEPARTURE_FACTOR",
     "FEATURE_MODES",
     "DEFAULT_METRICS",
+    "MIXTURE_MAX_NODES",
 ]
 
 #: APPNP teleport weights tried for the recommendation.
@@ -101,6 +104,8 @@ FEATURE_MODES = ("auto", "gaussian", "real")
 #: ``metrics="all"`` or by name; the probe always runs on real features.
 DEFAULT_METRICS = ("separation", "within_class_spread", "between_class_spread", "dirichlet_energy",
                    "normalized_dirichlet_energy", "rayleigh_quotient", "mad", "effective_rank")
+#: ``mixture=True`` is skipped above this many nodes (its Monte Carlo costs O(samples N K) per depth).
+MIXTURE_MAX_NODES = 20_000
 _LDA_SAMPLES = 20_000  # Monte Carlo draws of the K-class Bayes error in K dims (SE <= 0.0036)
 
 
@@ -305,6 +310,7 @@ def analyze_graph(
     probe_rank: int = 128,
     metrics: Sequence[str] | None = None,
     features_source: str | None = None,
+    mixture: bool = False,
     seed: SeedLike = 0,
 ) -> AnalysisResult:
     """Fit a CSBM, measure every depth of ``P^n X``, compare with theory, recommend a depth.
@@ -350,6 +356,14 @@ def analyze_graph(
         still runs: it recommends the depth).
     features_source : str, optional
         Where the features came from, for the outputs (e.g. the file a CLI read).
+    mixture : bool
+        Also the exact Bayes error of the noise model given the graph (the Gaussian-mixture
+        view, :func:`oversmooth.measures.mixture_bayes_error`: node i ~ N((M_n mu)_i,
+        sigma^2 ||row i of M_n||^2 I), each class a mixture over its nodes; Monte Carlo in K
+        dims, O(samples N K) per depth): columns ``mixture_bayes_error`` and
+        ``mixture_bayes_error_bound`` (its Monte Carlo standard error). Per-node row norms are
+        exact when the variance is, else averages over ``probes`` Hutchinson probes (noisy per
+        node, unbiased). Skipped, with the reason in the row, above :data:`MIXTURE_MAX_NODES`.
     seed : int, Generator or None
         Master seed (SeedSequence); same seed, same numbers.
 
@@ -391,7 +405,7 @@ def analyze_graph(
     k = fit.n_classes
     mu = snr * np.eye(k)
     sigma = 1.0
-    rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile = spawn_generators(seed, 6)
+    rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile, rng_mix = spawn_generators(seed, 7)
     notes = ["propagation: P = D^-1 A with self-loops added (A_ii = 1), as in the paper"]
     if fit.n_components > 1:
         notes.append(f"graph is disconnected: {fit.n_components} components (largest {fit.largest_component} of "
@@ -443,6 +457,18 @@ def analyze_graph(
     # ---- propagate [signal | Gaussian draws | measured features] together, measure every depth
     P = normalize_adjacency(g, "rw")
     blocks = [signal] + draws + ([xr] if x_real is not None else [])
+    mix_note = ""
+    node_var: np.ndarray | None = None
+    if mixture and g.n_nodes > MIXTURE_MAX_NODES:
+        mix_note = (f"mixture_bayes_error skipped: N = {g.n_nodes} > {MIXTURE_MAX_NODES} (Monte Carlo costs "
+                    "O(samples N K) per depth)")
+        notes.append(mix_note)
+    elif mixture and method == "exact":
+        node_var = _exact_row_norms(P, depth, {"operator": "gcn"}, None) * sigma**2
+    elif mixture:
+        z = (2.0 * spawn_generators(rng_mix, 1)[0].integers(0, 2, size=(g.n_nodes, probes)) - 1.0)
+        blocks.append(z)
+    rng_mc_mix = spawn_generators(rng_mix, 2)[1]
     block = np.hstack(blocks)
     off_x = k * (1 + seeds) if x_real is not None else k
     dim_x = xr.shape[1]
@@ -483,6 +509,17 @@ def analyze_graph(
         r["realised_error"] = float(re_m)
         r["realised_error_se"] = float(re_s)
         r["cross_sectional_variance"] = float(np.mean(cs))
+        if mixture:
+            r["mixture_bayes_error"] = r["mixture_bayes_error_bound"] = None
+            if not mix_note:
+                nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
+                sig = np.sqrt(np.clip(nv, np.finfo(float).tiny, None))
+                # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
+                mres = mixture_bayes_error(h[:, :k] / sigma, (sig / sigma) ** 2, labels, seed=rng_mc_mix)
+                r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
+            r["mixture_notes"] = mix_note or (
+                "Monte Carlo in K dims; per-node row norms " + ("exact" if node_var is not None else
+                                                                  f"from {probes} Hutchinson probes"))
         layer = h[:, off_x:off_x + dim_x]
         for s, (tr, va, te) in enumerate(probe_parts):
             ev = [layer[va], layer[te]] if va.size else [layer[te]]
@@ -598,7 +635,7 @@ def analyze_graph(
               "alphas": list(alphas), "appnp_seeds": appnp_seeds, "bfs_sources": bfs_sources,
               "splits": len(parts) if run_probe else 0, "probe_rank": probe_rank, "self_loops": True,
               "operator": "D^-1 A", "class_ids": class_ids.tolist(), "noise_model": noise_model,
-              "metrics": list(metrics)}
+              "metrics": list(metrics), "mixture": bool(mixture)}
     res = AnalysisResult(g0.name, fit, rows, reach, rec, departures, appnp_rows, config, notes, features=info)
     _check_finite(res, profile_keys)
     res.seconds = time.perf_counter() - t0
