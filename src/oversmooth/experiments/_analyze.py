@@ -513,9 +513,9 @@ def analyze_graph(
             r["mixture_bayes_error"] = r["mixture_bayes_error_bound"] = None
             if not mix_note:
                 nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
-                sig = np.sqrt(np.clip(nv, np.finfo(float).tiny, None))
                 # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
-                mres = mixture_bayes_error(h[:, :k] / sigma, (sig / sigma) ** 2, labels, seed=rng_mc_mix)
+                rel = np.clip(nv / sigma**2, np.finfo(float).tiny, None)
+                mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, seed=rng_mc_mix)
                 r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
             r["mixture_notes"] = mix_note or (
                 "Monte Carlo in K dims; per-node row norms " + ("exact" if node_var is not None else
