@@ -226,10 +226,10 @@ class TestHutchinson:
         exact = feature_noise_variance(csbm_3000, depth, method="exact", sigma=1.5)
         hut = feature_noise_variance(csbm_3000, depth, method="hutchinson", probes=256, seed=0, sigma=1.5)
         assert hut.method == "hutchinson" and hut.probes == 256
-        # depth 0 (M_0 = I) is estimated too: the probes are deflated by the stationary direction q,
-        # z' = z - q q^T z, so z'_i^2 is no longer 1; (q_i)^2 + mean z'_i^2 is unbiased for 1
-        assert exact.pooled[0] == pytest.approx(2.25, rel=1e-12)
-        for n in range(depth + 1):
+        # depth 0: M_0 = I, every row norm is 1: exact (se 0), whatever the probes
+        assert hut.pooled[0] == pytest.approx(2.25, rel=1e-12) and hut.se_pooled[0] == 0
+        assert np.allclose(hut.per_class[0], 2.25, rtol=1e-12)
+        for n in range(1, depth + 1):
             assert hut.se_pooled[n] > 0
             z = (hut.pooled[n] - exact.pooled[n]) / hut.se_pooled[n]
             assert abs(z) < Z_MAX, (n, z)
@@ -249,7 +249,8 @@ class TestHutchinson:
         assert np.array_equal(a.pooled, b.pooled) and not np.array_equal(a.pooled[1:], c.pooled[1:])
         assert np.all(d.se_pooled[1:] < a.se_pooled[1:])  # se ~ 1/sqrt(k): 8x smaller on average
         one = feature_noise_variance(csbm_small, 2, method="hutchinson", probes=1, seed=1)
-        assert np.all(np.isnan(one.se_pooled))  # one probe: no spread, no standard error
+        assert np.all(np.isnan(one.se_pooled[1:]))  # one probe: no spread, no standard error
+        assert one.se_pooled[0] == 0  # depth 0 is exact
 
 
 # =========================================================================== depth_profile

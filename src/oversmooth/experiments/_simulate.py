@@ -17,6 +17,7 @@ from .._utils import (
     check_positive_float,
     check_positive_int,
     check_probability,
+    derive_seed,
 )
 from .._version import __version__
 from ..graphs import sample_csbm
@@ -61,7 +62,8 @@ class SimulationConfig:
     ``len(mu)`` blocks), edge probabilities ``p`` (within) and ``q`` (across), 1-D
     class means ``mu`` and noise std ``sigma``; ``operator`` in
     ``gcn | gcn-sym | appnp | pairnorm | corrected``, APPNP's ``alpha``; ``seed`` and ``seeds``
-    replicates (seeds ``seed, seed + 1, ...``); the variance ``method``
+    replicates (rows say ``seed, seed + 1, ...``; replicate r's graph and profile streams are
+    ``derive_seed(seed, "replicate", r)`` then ``"graph"`` / ``"profile"``); the variance ``method``
     (auto | exact | hutchinson) and its ``probes``.
 
     Examples
@@ -196,15 +198,18 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
     theory_rows = _theory_columns(cfg, gap0)
     rows: list[dict[str, Any]] = []
     for r in range(cfg.seeds):
-        seed = cfg.seed + r
+        seed = cfg.seed + r  # the row's "seed" column
+        # one stream per purpose (derive_seed): the graph's and the profile's streams never replay each
+        # other (with the same integer both spawned the same children: Hutchinson probes = the edge stream)
+        rep = derive_seed(cfg.seed, "replicate", r)
         graph = sample_csbm(cfg.n, cfg.p, cfg.q, n_blocks=len(cfg.mu), mu=list(cfg.mu), sigma=cfg.sigma,
-                            self_loops=cfg.self_loops, seed=seed)
+                            self_loops=cfg.self_loops, seed=derive_seed(rep, "graph"))
         # the noise model is the config's own (mu, sigma): passed explicitly, never read from the graph
         profile = depth_profile(
             graph, cfg.depth, operator=operator, normalization=normalization, alpha=cfg.alpha,
             pairnorm_scale=cfg.pairnorm_scale, pairnorm_mode=cfg.pairnorm_mode, mu=list(cfg.mu),
             sigma=cfg.sigma, variance=cfg.method, probes=cfg.probes, zero_degree=cfg.zero_degree,
-            exact_max_nodes=cfg.exact_max_nodes, seed=seed, metrics=SIMULATE_METRICS,
+            exact_max_nodes=cfg.exact_max_nodes, seed=derive_seed(rep, "profile"), metrics=SIMULATE_METRICS,
         )
         deg = graph.degrees
         graph_cols = {"mean_degree": float(deg.mean()), "pi_sq_sum": theory.stationary_sq_sum(deg)}

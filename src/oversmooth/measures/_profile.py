@@ -18,7 +18,7 @@ class. It is computed
   for ``D^-1 A``, ``sqrt(pi)`` for the symmetric form) is computed exactly, since its share of
   the variance is what saturates: the probes are deflated, ``z' = z - q (q^T z)``, and
   ``(M_n q)_i^2 + mean over probes of (M_n z')_i^2`` is unbiased (``E[z' z'^T] = I - q q^T``;
-  Hutch++ with one known direction). The class average's standard error is the spread of
+  Hutch++ with one known direction; depth 0, ``M_0 = I``, is exact). The class average's standard error is the spread of
   the probe part across the k probes; without the deflation the saturated direction made
   every probe's value ~ ``sum pi_j^2 chi^2_1``, a skewed estimate whose SE correlated with it.
 """
@@ -106,6 +106,10 @@ class _ProbeAccumulator:
 
     def hutchinson(self, n: int, z: np.ndarray, q: np.ndarray | None = None) -> np.ndarray:
         """Accumulate depth n from the propagated deflated probes ``z`` and direction ``q``; per-node estimate."""
+        if n == 0:  # M_0 = I for every operator: each row norm is 1, exactly
+            ones = np.ones(z.shape[0])
+            self.exact_rows(0, ones)
+            return ones
         sq = z * z
         per_probe = np.asarray(self.ind @ sq)  # (K, k)
         pooled = self.pool_w @ sq  # (k,)
