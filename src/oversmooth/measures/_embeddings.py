@@ -143,7 +143,10 @@ def _ledoit_wolf(z: np.ndarray, gram: np.ndarray) -> float:
 
 def _separation(x: Any, labels: Any, shrinkage: Any = "auto") -> tuple[float, float, str]:
     """(separation, shrinkage used, how it was chosen)."""
-    h, y, k = _labelled(x, labels)
+    return _separation_of(*_labelled(x, labels), shrinkage)
+
+
+def _separation_of(h: np.ndarray, y: np.ndarray, k: int, shrinkage: Any = "auto") -> tuple[float, float, str]:
     if k < 2:
         raise ValueError(f"class_separation needs at least 2 classes among the labelled nodes, got {k}")
     n, d = h.shape
@@ -368,7 +371,9 @@ class _LayerMeter:
         if self.labels is not None:
             lab = self.labels[self.labels >= 0]
             self.info["n_labelled"] = int(lab.size)
-            self.info["n_classes"] = int(np.unique(lab).size)
+            ids, self.y_inverse = np.unique(lab, return_inverse=True)
+            self.n_class_ids = int(ids.size)
+            self.info["n_classes"] = self.n_class_ids
             if self.info["n_classes"] < 2:
                 self.class_note = f"{self.info['n_classes']} class(es) among the labelled nodes: class measures skipped"
         rng_split, rng_sub, rng_sampled = spawn_generators(seed, 3)
@@ -397,16 +402,27 @@ class _LayerMeter:
         class_ok = self.class_note is None
         if self.class_note is not None and any(k in _LABEL_METRICS for k in m):
             notes.append(self.class_note)
+        geometry = [k for k in ("separation", "within_class_spread", "between_class_spread") if k in m]
+        for key in geometry:
+            row[key] = None
         if "separation" in m:
-            row["separation"] = row["separation_shrinkage"] = None
-            if class_ok:
-                sep, s, how = _separation(h, self.labels, "auto")
+            row["separation_shrinkage"] = None
+        if geometry and class_ok:  # one pass over the labelled rows for the three class measures
+            lab = self.labels >= 0
+            hl = h[lab] if not lab.all() else h
+            y = self.y_inverse
+            if "separation" in m:
+                sep, s, how = _separation_of(hl, y, self.n_class_ids, "auto")
                 row["separation"], row["separation_shrinkage"] = sep, s
                 notes.append(f"separation shrinkage: {how}")
-        if "within_class_spread" in m:
-            row["within_class_spread"] = within_class_spread(h, self.labels) if class_ok else None
-        if "between_class_spread" in m:
-            row["between_class_spread"] = between_class_spread(h, self.labels) if class_ok else None
+            if "within_class_spread" in m or "between_class_spread" in m:
+                means, counts = _class_means(hl, y, self.n_class_ids)
+                if "within_class_spread" in m:
+                    r = hl - means[y]
+                    row["within_class_spread"] = float(np.einsum("ij,ij->", r, r) / hl.shape[0])
+                if "between_class_spread" in m:
+                    dev = means - counts @ means / counts.sum()
+                    row["between_class_spread"] = float(counts @ np.einsum("ij,ij->i", dev, dev) / counts.sum())
         edge_keys = [k for k in ("dirichlet_energy", "normalized_dirichlet_energy", "rayleigh_quotient", "mad")
                      if k in m]
         if len(edge_keys) > 1:  # one pass over the edges for all of them
