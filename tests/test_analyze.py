@@ -595,3 +595,4 @@ def test_mixture_bayes_error_opt_in(tmp_path, capsys, monkeypatch):
                  "--metrics", "--mixture"]) == 0
     out = capsys.readouterr().out
     assert "mixture err" in out and "per-node row norms exact" in out
+    assert "3. per-depth profile: none" in out

@@ -134,12 +134,15 @@ def _print(res: Any, graph: Any) -> None:
         print(f"   mixture err = the noise model's Bayes error given the graph (Gaussian mixture over each class's "
               f"nodes): {res.rows[0].get('mixture_notes')}")
     cols = [c for c in _PROFILE if c[0] in res.rows[0]]
-    print(f"\n3. per depth, profile of {res.features['measured']} ({res.features['kind']} features, "
-          f"{res.features['measured_dim']} dims)" + (f"; probe: {cfg['split']}" if cfg["splits"] else ""))
-    print(format_table(res.rows, cols))
-    pnotes = sorted({part for r in res.rows for part in (r.get("profile_notes") or "").split("; ") if part})
-    for note in pnotes:
-        print(f"   profile: {note}")
+    if len(cols) == 1:
+        print("\n3. per-depth profile: none (--metrics without names, and no probe on Gaussian features)")
+    else:
+        print(f"\n3. per depth, profile of {res.features['measured']} ({res.features['kind']} features, "
+              f"{res.features['measured_dim']} dims)" + (f"; probe: {cfg['split']}" if cfg["splits"] else ""))
+        print(format_table(res.rows, cols))
+        pnotes = sorted({part for r in res.rows for part in (r.get("profile_notes") or "").split("; ") if part})
+        for note in pnotes:
+            print(f"   profile: {note}")
     reach = res.reach
     print(f"\n   reach (BFS from {reach['sources']} sources): new nodes per hop "
           + " ".join(f"{v:.3g}" for v in reach["new_per_hop"][: min(len(reach['new_per_hop']), 16)])

@@ -360,10 +360,10 @@ def analyze_graph(
         Also the exact Bayes error of the noise model given the graph (the Gaussian-mixture
         view, :func:`oversmooth.measures.mixture_bayes_error`: node i ~ N((M_n mu)_i,
         sigma^2 ||row i of M_n||^2 I), each class a mixture over its nodes; Monte Carlo in K
-        dims, O(samples N K) per depth): columns ``mixture_bayes_error`` and
-        ``mixture_bayes_error_bound`` (its Monte Carlo standard error). Per-node row norms are
-        exact when the variance is, else averages over ``probes`` Hutchinson probes (noisy per
-        node, unbiased). Skipped, with the reason in the row, above :data:`MIXTURE_MAX_NODES`.
+        dims, O(samples N K) per depth; equal class priors, as the LDA Bayes error): columns
+        ``mixture_bayes_error`` and ``mixture_bayes_error_bound`` (its Monte Carlo standard
+        error). Per-node row norms are exact when the variance is, else averages over
+        ``probes`` Hutchinson probes (noisy per node, unbiased). Skipped, with the reason in the row, above :data:`MIXTURE_MAX_NODES`.
     seed : int, Generator or None
         Master seed (SeedSequence); same seed, same numbers.
 
@@ -515,10 +515,10 @@ def analyze_graph(
                 nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
                 # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
                 rel = np.clip(nv / sigma**2, np.finfo(float).tiny, None)
-                mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, seed=rng_mc_mix)
+                mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, priors="equal", seed=rng_mc_mix)
                 r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
             r["mixture_notes"] = mix_note or (
-                "Monte Carlo in K dims; per-node row norms " + ("exact" if node_var is not None else
+                "Monte Carlo in K dims, equal priors (as the LDA column); per-node row norms " + ("exact" if node_var is not None else
                                                                   f"from {probes} Hutchinson probes"))
         layer = h[:, off_x:off_x + dim_x]
         for s, (tr, va, te) in enumerate(probe_parts):
