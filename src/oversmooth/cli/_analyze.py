@@ -224,8 +224,9 @@ def add_parser(sub: Any) -> None:
         "analyze",
         help="fit a CSBM to a real graph, measure mixing/denoising per depth, recommend a depth",
         description="Fit a CSBM to a labelled graph (a Planetoid name or an edge list / .npz / .graphml / .gml "
-        "file), propagate its features (P^n X) and profile every depth (held-out linear probe, class separation, "
-        "spreads, Dirichlet energies, MAD/MADGap, group distance ratio, effective rank), measure the Gaussian "
+        "file), propagate its features (P^n X) and profile every depth (held-out linear probe on real features, "
+        "class separation, spreads, Dirichlet energies, MAD, effective rank; --metrics all adds MADGap and the group "
+        "distance ratio), measure the Gaussian "
         "noise model's mixing, feature-noise variance, Bayes and realised errors, the graph's reach, compare with "
         "the fitted CSBM's theory and recommend a depth (by the probe's validation error with real features) and "
         "APPNP's alpha. Features (--features auto, the default): the graph's own when it has them (Planetoid raw "
