@@ -397,6 +397,7 @@ def test_split_given_as_indices_drops_unlabelled_nodes():
     tr, va, te = np.arange(0, 300, 3), rest[:50], rest[50:]  # both classes (blocks are contiguous) in each
     res = analyze_graph(gg, 1, split=(tr, va, te), seeds=1, alphas=(), bfs_sources=4, metrics=())
     assert res.config["splits"] == 1 and "train 100, val 50, test 150" in res.config["split"]
+    assert res.config["split"].endswith("(5 unlabelled node(s) left out)")
     assert "validation error of a linear probe" in res.recommendation["criterion"]
     with pytest.raises(ValueError, match="split"):
         analyze_graph(gg, 1, split=(np.arange(5), va, te), metrics=())  # train only unlabelled nodes

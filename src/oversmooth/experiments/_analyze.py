@@ -171,14 +171,19 @@ def _resolve_splits(split: Any, g0: Graph, labels: np.ndarray, splits: int,
             f"split file {os.fspath(split)}" if isinstance(split, (str, os.PathLike)) else "given split")
         desc = f"{what}: train {tr.size}, val {va.size}, test {te.size} nodes"
     out = []
+    dropped = 0
     for tr, va, te in parts:
         tr, va, te = (np.asarray(s, dtype=np.int64) for s in (tr, va, te))
+        size = tr.size + va.size + te.size
         tr, va, te = tr[labels[tr] >= 0], va[labels[va] >= 0], te[labels[te] >= 0]
+        dropped = max(dropped, size - tr.size - va.size - te.size)
         if tr.size == 0 or te.size == 0:
             raise ValueError(f"split: the {'train' if tr.size == 0 else 'test'} set has no labelled node")
         if np.unique(labels[tr]).size < 2:
             raise ValueError("split: the train set holds a single class; the probe needs at least 2")
         out.append((tr, va, te))
+    if dropped:
+        desc += f" ({dropped} unlabelled node(s) left out)"
     return out, desc
 
 
