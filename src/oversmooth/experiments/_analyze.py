@@ -14,9 +14,10 @@ or the user's own file), :func:`analyze_graph`
    principal directions (randomised SVD; propagation commutes with the projection, and
    the captured share of ``||X||_F^2`` is reported);
 3. propagates them, ``h(n) = P^n X`` for n = 0..D, and measures every layer with
-   :func:`oversmooth.measures.profile_embeddings` (class separation, spreads, the
-   Dirichlet energies, MAD / MADGap, group distance ratio, effective rank, the held-out
-   probe), plus the held-out linear probe over the chosen split(s) (``split="random"``:
+   :func:`oversmooth.measures.profile_embeddings` (by default :data:`DEFAULT_METRICS`: class
+   separation, spreads, the Dirichlet energies, the Rayleigh quotient, MAD, effective rank;
+   ``metrics="all"`` adds the sampled MADGap and group distance ratio), plus the held-out
+   linear probe over the chosen split(s) (``split="random"``:
    seeded 60/20/20 splits; ``"public"``: Planetoid's public split; a path: an ``.npz``
    split file): its validation error recommends the depth for real features;
 4. only the quantities that need a known noise model come from the explicit Gaussian
@@ -25,9 +26,10 @@ or the user's own file), :func:`analyze_graph`
    Gaussian-view (LDA) Bayes error and the realised error of Gaussian draws, the fitted
    CSBM's theory beside them (mean-field gap ``M^n mu``, the Catalan variance
    ``sum pi_j^2 + C_n/d^n`` (ours)), the first depth where the graph departs from the
-   model by more than a factor 1.5, and APPNP's best alpha. No LDA Bayes error is
-   computed in the real features' dimension: with real features the held-out probe is
-   the accuracy measure;
+   model by more than a factor 1.5, and APPNP's best alpha; with ``mixture=True`` also the
+   exact Bayes error of the noise model given the graph (each class a Gaussian mixture over
+   its nodes). No LDA Bayes error is computed in the real features' dimension: with real
+   features the held-out probe is the accuracy measure;
 5. measures the graph's reach (:func:`~oversmooth.experiments._structure.graph_reach`).
 
 Propagation uses the paper's operator ``P = D^-1 A`` **with self-loops** (``A_ii = 1``,
