@@ -597,3 +597,15 @@ def test_mixture_bayes_error_opt_in(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "mixture err" in out and "per-node row norms exact" in out
     assert "3. per-depth profile: none" in out
+
+
+def test_networkx_graph_input():
+    nx = pytest.importorskip("networkx")
+    G = nx.karate_club_graph()
+    for _, d in G.nodes(data=True):
+        d["label"] = d["club"]
+    res = analyze_graph(G, 2, seeds=1, alphas=(), bfs_sources=4, metrics=FAST)
+    assert res.fit.n_nodes == 34 and res.fit.block_sizes == [17, 17]
+    assert res.features["kind"] == "gaussian" and "has no features" in res.features["summary"]
+    with pytest.raises(TypeError, match="graph must be an oversmooth Graph, a torch_geometric Data or a networkx"):
+        analyze_graph([[0, 1], [1, 0]], 2)
