@@ -129,12 +129,18 @@ def test_exact_vs_hutchinson(capsys):
             assert abs(h["feature_variance"] - e["feature_variance"]) < 4 * h["feature_variance_se"]
 
 
+def test_text_table_corrected_operator_has_no_variance_bounds(capsys):
+    code, out, err = run_cli(capsys, *SMALL, "--operator", "corrected")
+    assert code == 0 and err == ""
+    assert "operator=corrected" in out and "variance bounds none" in out
+
+
 def test_text_table(capsys):
     code, out, err = run_cli(capsys, *SMALL)
     assert code == 0 and err == ""
     lines = out.strip().splitlines()
     assert lines[0].startswith(f"oversmooth {oversmooth.__version__}  simulate  N=300")
-    assert "lambda=0.5" in lines[1] and "lambda_eff=" in lines[1]
+    assert "lambda=0.5" in lines[1] and "nu=" in lines[1] and "variance bounds [" in lines[1]
     header = lines[2].split()
     assert header[:3] == ["seed", "depth", "gap"] and "realised" in header
     assert len(lines) == 3 + 4

@@ -18,6 +18,7 @@ from ._embeddings import (
     profile_embeddings,
     within_class_spread,
 )
+from ._mixture import MixtureBayesError, mixture_bayes_error
 from ._probe import linear_probe, probe_accuracy
 from ._profile import EXACT_MAX_NODES, VarianceEstimate, depth_profile, feature_noise_variance
 from ._smoothness import (
@@ -50,6 +51,8 @@ from ._stats import (
 )
 
 __all__ = [
+    "MixtureBayesError",
+    "mixture_bayes_error",
     "EXACT_MAX_NODES",
     "VarianceEstimate",
     "depth_profile",

@@ -50,7 +50,7 @@ def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
     if keys is None:  # per-config dicts: show the ruled statistic of each
         parts = []
         for label, e in c.numbers.items():
-            stat = {k: v for k, v in e.items() if k in ("measured_rate", "lambda_eff", "ppr_max_rel_dev",
+            stat = {k: v for k, v in e.items() if k in ("measured_rate", "nu", "lambda_eff", "ppr_max_rel_dev",
                                                         "saturation_rel_dev", "min_variance_over_sigma2_by_N")}
             mark = {True: "ok", False: "X", None: "-"}[e.get("pass")]
             parts.append(f"{label.split(' (')[0]}: " + ", ".join(f"{k}={v}" for k, v in stat.items()) + f" [{mark}]")
