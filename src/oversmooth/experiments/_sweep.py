@@ -42,7 +42,6 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import math
@@ -57,7 +56,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence, TextIO
 import numpy as np
 
 from .._progress import Progress, format_duration
-from .._utils import check_nonneg_int, check_positive_int, optional_import
+from .._utils import check_nonneg_int, check_positive_int, derive_seed, optional_import
 from .._version import __version__
 from ._simulate import ROW_COLUMNS, SimulationConfig, run_simulation
 from ._store import STORE_FILENAME, ResultStore
@@ -191,7 +190,12 @@ def cell_key(config: SimulationConfig) -> str:
 
 
 def cell_seed(master_seed: int, key: str) -> int:
-    """The cell's seed: ``SeedSequence([master_seed, *sha256(key) as uint32 words])``, first word.
+    """The cell's seed: ``derive_seed(master_seed, "cell", key, as_int=True)``.
+
+    The one seed-derivation helper of the package (:func:`oversmooth._utils.derive_seed`,
+    keyed by the SHA-256 of ``"cell"`` and the cell's canonical key): it depends on the
+    master seed and the cell's config only, never on the grid order, the backend or the
+    number of workers.
 
     Examples
     --------
@@ -200,9 +204,7 @@ def cell_seed(master_seed: int, key: str) -> int:
     (True, True)
     """
     master_seed = check_nonneg_int(master_seed, "seed")
-    words = np.frombuffer(hashlib.sha256(key.encode("utf-8")).digest(), dtype="<u4")
-    seq = np.random.SeedSequence([master_seed, *(int(w) for w in words)])
-    return int(seq.generate_state(1, dtype=np.uint32)[0])
+    return int(derive_seed(master_seed, "cell", key, as_int=True))
 
 
 @dataclass(frozen=True)
