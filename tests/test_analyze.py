@@ -609,3 +609,11 @@ def test_networkx_graph_input():
     assert res.features["kind"] == "gaussian" and "has no features" in res.features["summary"]
     with pytest.raises(TypeError, match="graph must be an oversmooth Graph, a torch_geometric Data or a networkx"):
         analyze_graph([[0, 1], [1, 0]], 2)
+
+
+def test_progress_bar_on_request(capsys):
+    g, x = _featured(seed=14)
+    analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST, progress=True)
+    assert "layer 2" in capsys.readouterr().err
+    analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST, progress=False)
+    assert capsys.readouterr().err == ""

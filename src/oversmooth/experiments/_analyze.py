@@ -45,9 +45,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -318,6 +319,7 @@ def analyze_graph(
     metrics: Sequence[str] | None = None,
     features_source: str | None = None,
     mixture: bool = False,
+    progress: bool | None = None,
     seed: SeedLike = 0,
 ) -> AnalysisResult:
     """Fit a CSBM, measure every depth of ``P^n X``, compare with theory, recommend a depth.
@@ -370,7 +372,11 @@ def analyze_graph(
         dims, O(samples N K) per depth; equal class priors, as the LDA Bayes error): columns
         ``mixture_bayes_error`` and ``mixture_bayes_error_bound`` (its Monte Carlo standard
         error). Per-node row norms are exact when the variance is, else averages over
-        ``probes`` Hutchinson probes (noisy per node, unbiased). Skipped, with the reason in the row, above :data:`MIXTURE_MAX_NODES`.
+        ``probes`` Hutchinson probes (noisy per node, unbiased). Skipped, with the reason in
+        the row, above :data:`MIXTURE_MAX_NODES`.
+    progress : bool, optional
+        Progress bar (rate, ETA) on stderr over the profiled depths; default on for large
+        profiles (N x d x depths >= 2e7) when stderr is a terminal.
     seed : int, Generator or None
         Master seed (SeedSequence); same seed, same numbers.
 
@@ -498,52 +504,65 @@ def analyze_graph(
     rows: list[dict[str, Any]] = []
     profile_keys: set[str] = set()
     rng_mc = spawn_generators(rng_probe, 1)[0]
-    for n, h in enumerate(iter_propagate(P, block, depth)):
-        means = np.asarray(ind @ h[:, :k])
-        var = float(var_est.pooled[n])
-        r: dict[str, Any] = {"depth": n, "gap": _min_distance(means, cov), "feature_variance": var,
-                             "feature_variance_se": float(var_est.se_pooled[n]),
-                             "bayes_error": bayes_error_lda(means, cov * (var / sigma**2), n_samples=_LDA_SAMPLES,
-                                                            seed=rng_mc)}
-        re, cs = [], []
-        for s in range(seeds):
-            hx = h[:, k * (1 + s):k * (2 + s)]
-            re.append(realised_error(hx, labels))
-            rm = np.asarray(ind @ hx)
-            sq = np.asarray(ind @ (hx * hx))
-            cs.append(float(weights @ np.clip(sq - rm**2, 0, None).mean(axis=1)))
-        re_m, re_s = _mean_se(np.array(re))
-        r["realised_error"] = float(re_m)
-        r["realised_error_se"] = float(re_s)
-        r["cross_sectional_variance"] = float(np.mean(cs))
-        if mixture:
-            r["mixture_bayes_error"] = r["mixture_bayes_error_bound"] = None
-            if not mix_note:
-                nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
-                # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
-                rel = np.clip(nv / sigma**2, np.finfo(float).tiny, None)
-                mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, priors="equal", seed=rng_mc_mix)
-                r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
-            r["mixture_notes"] = mix_note or (
-                "Monte Carlo in K dims, equal priors (as the LDA column); per-node row norms " + ("exact" if node_var is not None else
-                                                                  f"from {probes} Hutchinson probes"))
-        layer = h[:, off_x:off_x + dim_x]
-        for s, (tr, va, te) in enumerate(probe_parts):
-            ev = [layer[va], layer[te]] if va.size else [layer[te]]
-            preds, warm[s] = linear_probe(layer[tr], labels[tr], ev, init=warm[s], return_params=True)
-            probe_val[n, s] = np.mean(preds[0] == labels[va]) if va.size else np.nan
-            probe_test[n, s] = np.mean(preds[-1] == labels[te])
-        if run_probe:
-            r["probe_accuracy"] = float(probe_test[n].mean())
-            r["probe_notes"] = probe_note
-        if prof_metrics:
-            # one layer at a time (memory O(N d)); the same seed at every depth: same sampled sources
-            pr = dict(profile_embeddings(layer, labels, g0.adjacency, metrics=prof_metrics, seed=profile_seed).rows[0])
+    def measured_layers() -> Iterator[np.ndarray]:
+        """Propagate; per depth the noise-model columns and the probe, then hand the layer to the profile."""
+        for n, h in enumerate(iter_propagate(P, block, depth)):
+            means = np.asarray(ind @ h[:, :k])
+            var = float(var_est.pooled[n])
+            r: dict[str, Any] = {
+                "depth": n, "gap": _min_distance(means, cov), "feature_variance": var,
+                "feature_variance_se": float(var_est.se_pooled[n]),
+                "bayes_error": bayes_error_lda(means, cov * (var / sigma**2), n_samples=_LDA_SAMPLES, seed=rng_mc)}
+            re, cs = [], []
+            for s in range(seeds):
+                hx = h[:, k * (1 + s):k * (2 + s)]
+                re.append(realised_error(hx, labels))
+                rm = np.asarray(ind @ hx)
+                sq = np.asarray(ind @ (hx * hx))
+                cs.append(float(weights @ np.clip(sq - rm**2, 0, None).mean(axis=1)))
+            re_m, re_s = _mean_se(np.array(re))
+            r["realised_error"] = float(re_m)
+            r["realised_error_se"] = float(re_s)
+            r["cross_sectional_variance"] = float(np.mean(cs))
+            if mixture:
+                r["mixture_bayes_error"] = r["mixture_bayes_error_bound"] = None
+                if not mix_note:
+                    nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
+                    # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
+                    rel = np.clip(nv / sigma**2, np.finfo(float).tiny, None)
+                    mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, priors="equal", seed=rng_mc_mix)
+                    r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
+                how = "exact" if node_var is not None else f"from {probes} Hutchinson probes"
+                r["mixture_notes"] = mix_note or (
+                    f"Monte Carlo in K dims, equal priors (as the LDA column); per-node row norms {how}")
+            layer = h[:, off_x:off_x + dim_x]
+            for s, (tr, va, te) in enumerate(probe_parts):
+                ev = [layer[va], layer[te]] if va.size else [layer[te]]
+                preds, warm[s] = linear_probe(layer[tr], labels[tr], ev, init=warm[s], return_params=True)
+                probe_val[n, s] = np.mean(preds[0] == labels[va]) if va.size else np.nan
+                probe_test[n, s] = np.mean(preds[-1] == labels[te])
+            if run_probe:
+                r["probe_accuracy"] = float(probe_test[n].mean())
+                r["probe_notes"] = probe_note
+            rows.append(r)
+            yield layer
+
+    if prof_metrics:
+        # the profile measures each layer as it is yielded: one layer in memory, edges, hop masks and sampled
+        # sources computed once (the same sample at every depth)
+        if progress is None:
+            progress = bool(g.n_nodes * dim_x * (depth + 1) >= 20_000_000 and sys.stderr.isatty())
+        prof = profile_embeddings(measured_layers(), labels, g0.adjacency, metrics=prof_metrics, seed=profile_seed,
+                                  progress=bool(progress))
+        for r, pr in zip(rows, prof.rows):
+            pr = dict(pr)
             pr.pop("layer", None)
             pr["profile_notes"] = pr.pop("notes", "")
             profile_keys.update(pr)
             r.update(pr)
-        rows.append(r)
+    else:
+        for _ in measured_layers():
+            pass
 
     # ---- theory of the fitted CSBM
     ns = np.arange(depth + 1)
