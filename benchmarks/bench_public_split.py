@@ -25,8 +25,9 @@ layers and APPNP up to K = 10, 3 / 2 for the deeper GCN and APPNP cells, 3 / 2 /
 32-64 layers; ``--seeds`` caps them). Runs go in order of ``cost x (seed + 1)`` with cost = a model
 factor (GCN 1, APPNP 1.2, GCNII 8) x depth, divided by 4 for the four literature cells: the cheap cells get
 their seeds before the expensive ones get a first. A run is not started when its expected time (its cell's
-last run, else the same model's deepest run so far scaled by depth) would pass ``--deadline``. ``--resume FILE`` reuses the runs of an earlier JSON
-(runs are deterministic given graph, model, depth and seed) and adds the missing ones. The JSON states
+last run, else the same model's deepest run so far scaled by depth) would pass ``--deadline``.
+``--resume FILE`` reuses the runs of an earlier JSON (runs are deterministic given graph, model, depth
+and seed) and adds the missing ones. The JSON states
 the seeds and epochs every cell actually ran; nothing is extrapolated. It is rewritten after every run
 (``complete`` false until the end).
 """

@@ -565,7 +565,8 @@ def test_cli_profile_writes_tidy_profile_and_figures(tmp_path, capsys):
     for model in ("gcn", "appnp", "propagation"):
         sel = [r for r in rows if r["model"] == model]
         assert {r["layer"] for r in sel} == {0, 1, 2}
-        assert {"separation", "within_class_spread", "rayleigh_quotient", "probe_accuracy"} <= {r["metric"] for r in sel}
+        metrics = {r["metric"] for r in sel}
+        assert {"separation", "within_class_spread", "rayleigh_quotient", "probe_accuracy"} <= metrics
         assert all(r["features"] == "gaussian" and r["split"] == "60/20/20" for r in sel)
     layer0 = {r["model"]: r["value"] for r in rows if r["layer"] == 0 and r["metric"] == "rayleigh_quotient"}
     assert layer0["gcn"] == layer0["appnp"] == layer0["propagation"]  # all start from the same input features
