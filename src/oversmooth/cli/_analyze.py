@@ -198,7 +198,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                         seeds=args.seeds, variance=args.method, probes=args.probes, alphas=args.alphas,
                         bfs_sources=args.bfs_sources, splits=args.splits, probe_rank=args.probe_rank,
                         metrics="all" if args.metrics == ["all"] else args.metrics, mixture=args.mixture,
-                        seed=args.seed)
+                        progress=False if args.no_progress else None, seed=args.seed)
     res.notes[1:1] = notes
     out = res.to_json()
     if args.json == "-":
@@ -255,6 +255,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--mixture", action="store_true",
                    help="also the noise model's exact Bayes error given the graph (Gaussian-mixture view; Monte "
                    "Carlo, O(samples N K) per depth; skipped above 20000 nodes)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: one on large profiles when stderr is a terminal)")
     p.add_argument("--probe-rank", type=int, default=128, metavar="R",
                    help="real features of more dimensions are projected on their top R principal directions "
                    "(randomised SVD) before propagation; the probe and the profile see these (default 128)")
