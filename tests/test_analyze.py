@@ -456,6 +456,9 @@ def test_cli_edge_list_without_features_says_gaussian(tmp_path, capsys):
     assert main(["analyze", e, "--labels", lab] + _QUICK) == 0
     out = capsys.readouterr().out
     assert "features: Gaussian class features (graph 'edges' has no features)" in out
+    assert main(["analyze", e, "--labels", lab, "--features", "real"] + _QUICK) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--features real:" in err[0] and "holds no features" in err[0]
 
 
 @needs_planetoid_raw

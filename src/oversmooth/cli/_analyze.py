@@ -39,6 +39,9 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any, str | None, list[str]]:
     if path.is_file():  # a folder that happens to be named cora (e.g. a --root) is not a graph file
         graph = read_graph(path, args.labels, directed=args.directed, symmetrize=args.symmetrize,
                            delimiter=args.delimiter, header=args.header)
+        if spec == "real" and graph.features is None:
+            raise CLIError(f"oversmooth analyze: error: --features real: {path} holds no features; pass --features "
+                           "FILE (.npy/.npz, one row per node) or --features gaussian")
     else:
         name = args.graph.lower()
         if name not in PLANETOID_NAMES:
