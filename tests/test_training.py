@@ -554,23 +554,24 @@ def test_cli_profile_writes_tidy_profile_and_figures(tmp_path, capsys):
     from oversmooth.training import PROFILE_COLUMNS
 
     out = tmp_path / "p"
-    code = main(["train", "--n", "200", "--models", "gcn", "appnp", "sgc", "--depths", "2", "--widths", "8",
+    code = main(["train", "--n", "200", "--models", "gcn", "appnp", "linear", "sgc", "--depths", "2", "--widths", "8",
                  "--seeds", "1", "--epochs", "5", "--feature-dim", "4", "--profile", "--out", str(out),
                  "--no-progress"])
     assert code == 0
     rows = read_csv(out / "profile.csv")
     assert list(rows[0]) == list(PROFILE_COLUMNS)
     emb = {(r["model"], r["embedding"]) for r in rows}
-    assert emb == {("gcn", "trained"), ("appnp", "trained"), ("propagation", "P^k x (untrained)")}
-    for model in ("gcn", "appnp", "propagation"):
+    assert emb == {("gcn", "trained"), ("appnp", "trained"), ("linear", "trained"),
+                   ("propagation", "P^k x (untrained)")}
+    for model in ("gcn", "appnp", "linear", "propagation"):
         sel = [r for r in rows if r["model"] == model]
         assert {r["layer"] for r in sel} == {0, 1, 2}
         metrics = {r["metric"] for r in sel}
         assert {"separation", "within_class_spread", "rayleigh_quotient", "probe_accuracy"} <= metrics
         assert all(r["features"] == "gaussian" and r["split"] == "60/20/20" for r in sel)
     layer0 = {r["model"]: r["value"] for r in rows if r["layer"] == 0 and r["metric"] == "rayleigh_quotient"}
-    assert layer0["gcn"] == layer0["appnp"] == layer0["propagation"]  # all start from the same input features
-    for model in ("gcn", "appnp"):
+    assert layer0["gcn"] == layer0["appnp"] == layer0["linear"] == layer0["propagation"]  # same input features
+    for model in ("gcn", "appnp", "linear"):
         assert (out / "figures" / f"profile_{model}_depth2.png").is_file()
     assert not (out / "figures" / "profile_sgc_depth2.png").exists()  # sgc has no layers of its own
     assert "profile.csv" in capsys.readouterr().out
