@@ -7,7 +7,10 @@ Per cell (N, p/q, alpha) of a CSBM grid (c = (N/2)(p + q) = 10 neighbours + self
 ``Phi(-sep/2)``, so a larger separation is a lower error):
 
 * ``n1`` = the depth at which GCN's gap has fallen to 1% of ``gap(0)`` by our finite-degree
-  rate: ``n1 = ceil(ln 0.01 / ln |nu|)`` with ``nu = theory.nu(lambda, c)``; the cell is run
+  rate: ``n1 = ceil(ln 0.01 / ln |nu|)`` with ``nu = theory.nu(lambda, c)`` (below the
+  detectability threshold ``c lambda^2 <= 1``, where ``theory.nu`` is undefined, the same
+  formula's value, which exceeds ``|lambda|``: the later depth; set before the first run
+  completed, when ``theory.nu`` returned NaN for p/q = 1.5); the cell is run
   to depth ``2 n1``. APPNP's separation exceeds GCN's at ``n1`` and at ``2 n1``, in every cell.
 * In the cell with the largest N and the strongest communities (largest p/q), GCN's best
   separation beats APPNP's best for every alpha.
@@ -40,8 +43,21 @@ def one_percent_depth(lam: float, c: float) -> int:
     >>> one_percent_depth(0.5, 10.0)
     13
     """
-    nu = abs(theory.nu(lam, c))
-    return int(math.ceil(math.log(GAP_FRACTION) / math.log(nu)))
+    return int(math.ceil(math.log(GAP_FRACTION) / math.log(abs(_nu_formula(lam, c)))))
+
+
+def _nu_formula(lam: float, c: float) -> float:
+    """``theory.nu`` where it is defined (``c lambda^2 > 1``), else the same formula's value.
+
+    Below the detectability threshold there is no outlier and ``theory.nu`` is NaN; the
+    formula's value there exceeds ``|lambda|`` (0.709 vs 0.2 at c = 10, lambda = 0.2), i.e.
+    the later, more conservative 1% depth.
+    """
+    nu = theory.nu(lam, c)
+    if math.isfinite(nu):
+        return float(nu)
+    s = 1.0
+    return ((c - 1.0) * lam + 1.0 / lam + s) / (c + s)
 
 
 def claim_appnp_vs_gcn(scale: Scale, seed: int) -> ClaimResult:
@@ -88,7 +104,7 @@ def claim_appnp_vs_gcn(scale: Scale, seed: int) -> ClaimResult:
                 crossing = 0 if behind.size == 0 else (int(behind[-1]) + 1 if behind[-1] < ahead.size - 1 else None)
                 cells.append({
                     "n": n, "ratio": ratio, "alpha": alpha, "lambda": _r(lam),
-                    "c_lambda2": _r(APPNP_DEGREE * lam * lam), "nu": _r(theory.nu(lam, APPNP_DEGREE)),
+                    "c_lambda2": _r(APPNP_DEGREE * lam * lam), "nu": _r(_nu_formula(lam, APPNP_DEGREE)),
                     "n1": n1, "depth": 2 * n1,
                     "gcn_gap_n1_over_gap0": _r(float(g_gap[n1] / g_gap[0])),
                     "gcn_sep_n1": _r(float(g_sep[n1])), "appnp_sep_n1": _r(float(a_sep[n1])),
