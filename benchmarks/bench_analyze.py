@@ -75,7 +75,7 @@ def bench_large(n: int) -> dict:
         t_read = time.perf_counter() - t0
     assert h.n_edges == up.nnz and h.n_nodes == n
     t0 = time.perf_counter()
-    res = analyze_graph(h, DEPTH, variance="hutchinson", probes=PROBES, seeds=1, alphas=(), bfs_sources=8, seed=0)
+    res = analyze_graph(h, DEPTH, variance="hutchinson", probes=PROBES, seeds=1, alphas=(), bfs_sources=8, seed=0, metrics=())
     t_analyze = time.perf_counter() - t0
     last = res.rows[-1]
     print(f"N={n} edges={h.n_edges}: edge list {size_mb:.0f} MB written in {t_write:.1f} s (setup); read in "

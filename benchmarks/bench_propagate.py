@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     g = sample_csbm(n, s * (1 + LAM) / 2, s * (1 - LAM) / 2, seed=0)
     t_sample = time.perf_counter() - t0
 
-    t_profile, _, rows = timed(lambda: depth_profile(g, DEPTH, variance="hutchinson", probes=PROBES, seed=0), 1)
+    t_profile, _, rows = timed(lambda: depth_profile(g, DEPTH, variance="hutchinson", probes=PROBES, seed=0,
+                                                mu=g.metadata["mu"], sigma=g.metadata["sigma"]), 1)
     last = rows[-1]
     print(f"N={n} edges={g.n_edges}: sampled in {t_sample:.2f} s; depth-{DEPTH} Hutchinson profile "
           f"({PROBES} probes) in {t_profile:.2f} s; var({DEPTH}) = {last['feature_variance']:.3g} "
