@@ -37,6 +37,8 @@ __all__ = [
     "figure_pairnorm",
     "figure_training",
     "figure_real_graphs",
+    "figure_corrected_conv",
+    "figure_real_gnn",
     "FIGURES",
 ]
 
@@ -322,6 +324,83 @@ def figure_pairnorm(rows: Rows) -> Any:
     return fig
 
 
+def figure_corrected_conv(rows: Rows) -> Any:
+    """Corrected convolution vs GCN and APPNP: |gap|, feature-noise variance and realised error vs depth.
+
+    One row of panels per CSBM cell (``label`` = ``"N=.., p/q=.., <operator>"``, rows of
+    :func:`oversmooth.report.run_claim` ``("corrected_conv", ...)``); mean and SE over seeds.
+    The corrected operator's variance has no ``[sigma^2/N, sigma^2]`` bounds, so none are drawn.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> rows = [dict(r, label=f"N=300, p/q=3, {op}", ratio=3.0) for op in ("gcn", "corrected")
+    ...         for r in simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2, operator=op)]
+    >>> len(figure_corrected_conv(rows).axes) >= 3
+    True
+    """
+    cells: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for r in rows:
+        cell, op = r["label"].rsplit(", ", 1)
+        cells.setdefault(cell, {}).setdefault(op, []).append(r)
+    fig, axes = _grid(3 * len(cells), width=3.6, height=3.0, ncols=3)
+    colors = {"gcn": "k", "corrected": "C3"}
+    for k, (cell, ops) in enumerate(cells.items()):
+        ax_gap, ax_var, ax_err = axes[3 * k: 3 * k + 3]
+        for i, (op, g) in enumerate(ops.items()):
+            c = colors.get(op, f"C{i}")
+            x, m, s = mean_and_sem(g, "gap")
+            ax_gap.errorbar(x, np.abs(m), yerr=s, fmt="o-", ms=3, capsize=2, color=c, label=op)
+            _errorbar(ax_var, g, "feature_variance", op, color=c, fmt="o-")
+            _errorbar(ax_err, g, "realised_error", op, color=c, fmt="o-")
+        for ax, yl, log in [(ax_gap, "|gap|", True), (ax_var, "feature-noise variance", True),
+                            (ax_err, "realised error (fraction)", False)]:
+            ax.set_title(cell, fontsize=9)
+            ax.set_xlabel("depth n (layers)")
+            ax.set_ylabel(yl)
+            if log:
+                ax.set_yscale("log")
+            ax.legend(fontsize=6.5)
+            ax.grid(alpha=0.3)
+    fig.suptitle("Corrected convolution (P - 1 pi^T) vs GCN and APPNP (c = 10 neighbours + self-loop; "
+                 "mean +- SE over seeds)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figure_real_gnn(rows: Rows) -> Any:
+    """Trained GCN and APPNP test accuracy vs depth, one panel per graph (mean and SE over seeds).
+
+    ``rows`` are :func:`oversmooth.training.run_training` rows (``graph``, ``model``, ``depth``,
+    ``test_acc``, ``features``); the panel title names the features used.
+
+    Examples
+    --------
+    >>> rows = [dict(graph="cora", model=m, depth=d, test_acc=a, features="real", seed=0)
+    ...         for m, a in (("gcn", 0.8), ("appnp", 0.85)) for d in (2, 8)]
+    >>> len(figure_real_gnn(rows).axes)
+    1
+    """
+    graphs = list(dict.fromkeys(r["graph"] for r in rows))
+    fig, axes = _grid(len(graphs), width=4.0, height=3.3, ncols=3)
+    for ax, name in zip(axes, graphs):
+        g = [r for r in rows if r["graph"] == name]
+        for i, model in enumerate(dict.fromkeys(r["model"] for r in g)):
+            _errorbar(ax, [r for r in g if r["model"] == model], "test_acc", model.upper() if model == "gcn"
+                      else f"{model.upper()} alpha={g[0].get('alpha', 0.1):g}" if model == "appnp" else model,
+                      color="k" if model == "gcn" else f"C{i}", fmt="o-")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("depth (layers / propagation steps)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(f"{name} ({g[0].get('features', '')} features)", fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Trained GNNs vs depth (60/20/20 random splits, Adam)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 FIGURES = {
     "mixing": figure_mixing,
     "denoising": figure_denoising,
@@ -330,4 +409,6 @@ FIGURES = {
     "pairnorm": figure_pairnorm,
     "real_graphs": figure_real_graphs,
     "training": figure_training,
+    "real_gnn": figure_real_gnn,
+    "corrected_conv": figure_corrected_conv,
 }
