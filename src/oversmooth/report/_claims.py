@@ -92,10 +92,11 @@ class Scale:
     corrected_ratios: tuple[float, ...] = (1.5, 3.0, 10.0)
     corrected_depth: int = 32
     corrected_seeds: int = 3
-    gnn_depths: tuple[int, ...] = (2, 8, 32)
+    gnn_depths: tuple[int, ...] = (2, 16)
     gnn_seeds: int = 1
-    gnn_epochs: int = 100
-    gnn_patience: int = 30
+    gnn_epochs: int = 50
+    gnn_patience: int = 50
+    gnn_pubmed: bool = False
     train_widths: tuple[int, ...] = (2, 64)
     train_depths: tuple[int, ...] = (1, 2, 4, 8, 16)
     train_seeds: int = 2
@@ -111,7 +112,8 @@ FULL = Scale("full", seeds=10, mixing_depth=8, denoise_sizes=(2000, 4000, 8000, 
              appnp_sizes=(500, 2000, 8000, 32_000), appnp_ratios=(1.5, 2.0, 4.0, 10.0),
              appnp_alphas=(0.05, 0.1, 0.2, 0.4), appnp_depth=16, appnp_seeds=3, pairnorm_depth=20,
              corrected_sizes=(500, 2000, 8000), corrected_ratios=(1.5, 2.0, 4.0, 10.0), corrected_depth=64,
-             corrected_seeds=5, gnn_depths=(1, 2, 4, 8, 16, 32, 64), gnn_seeds=10, gnn_epochs=300, gnn_patience=50,
+             corrected_seeds=5, gnn_depths=(1, 2, 4, 8, 16, 32, 64), gnn_seeds=10, gnn_epochs=200, gnn_patience=50,
+             gnn_pubmed=True,
              train_widths=(2, 8, 64), train_depths=(1, 2, 4, 8, 16, 32), train_seeds=5)
 
 
