@@ -376,8 +376,8 @@ def figure_real_gnn(rows: Rows) -> Any:
 
     Examples
     --------
-    >>> rows = [dict(graph="cora", model=m, depth=d, test_acc=a, features="real", seed=0)
-    ...         for m, a in (("gcn", 0.8), ("appnp", 0.85)) for d in (2, 8)]
+    >>> rows = [dict(graph="cora", model=m, depth=d, test_acc=a, features="real", seed=0, alpha=al)
+    ...         for m, a, al in (("gcn", 0.8, None), ("appnp", 0.85, 0.1)) for d in (2, 8)]
     >>> len(figure_real_gnn(rows).axes)
     1
     """
@@ -386,9 +386,10 @@ def figure_real_gnn(rows: Rows) -> Any:
     for ax, name in zip(axes, graphs):
         g = [r for r in rows if r["graph"] == name]
         for i, model in enumerate(dict.fromkeys(r["model"] for r in g)):
-            _errorbar(ax, [r for r in g if r["model"] == model], "test_acc", model.upper() if model == "gcn"
-                      else f"{model.upper()} alpha={g[0].get('alpha', 0.1):g}" if model == "appnp" else model,
-                      color="k" if model == "gcn" else f"C{i}", fmt="o-")
+            m_rows = [r for r in g if r["model"] == model]
+            alpha = m_rows[0].get("alpha")
+            label = f"{model.upper()} alpha={alpha:g}" if model == "appnp" and alpha is not None else model.upper()
+            _errorbar(ax, m_rows, "test_acc", label, color="k" if model == "gcn" else f"C{i}", fmt="o-")
         ax.set_xscale("log", base=2)
         ax.set_xlabel("depth (layers / propagation steps)")
         ax.set_ylabel("test accuracy")
