@@ -514,6 +514,16 @@ def test_simulate_corrected_operator():
         assert r["theory_gap"] == s["theory_gap"]
         assert r["theory_variance_lower"] is None and r["theory_feature_variance"] is None
     assert rows[3]["feature_variance"] < gcn[3]["feature_variance"]  # the stationary part is removed
+    sym = run_simulation(SimulationConfig(n=400, p=0.05, q=0.01, depth=3, operator="corrected-sym", method="hutchinson",
+                                          probes=16))
+    assert all(r["theory_gap"] is None and r["theory_variance_upper"] is None for r in sym)
+    assert sym[3]["feature_variance"] < 0.05 and sym[0]["feature_variance"] == pytest.approx(1.0, rel=1e-12)
+    # no floor left by the deflation: Hutchinson follows the exact variance of the corrected operator down
+    hut = run_simulation(SimulationConfig(n=400, p=0.05, q=0.01, depth=12, operator="corrected", method="hutchinson",
+                                          probes=32))
+    ex = run_simulation(SimulationConfig(n=400, p=0.05, q=0.01, depth=12, operator="corrected"))
+    assert abs(hut[12]["feature_variance"] - ex[12]["feature_variance"]) < 4 * hut[12]["feature_variance_se"]
+    assert ex[12]["feature_variance"] < 1e-5 < 1 / (3 * 400)  # far below G's reported floor ~1/(3N)
 
 
 def test_profile_from_an_iterator_one_layer_at_a_time(small):

@@ -27,8 +27,10 @@ from ..operators import PAIRNORM_MODES
 __all__ = ["SimulationConfig", "simulate", "run_simulation", "SIMULATE_OPERATORS", "ROW_COLUMNS"]
 
 #: Operators of the simulate experiment; ``gcn-sym`` is GCN with D^-1/2 A D^-1/2; ``corrected`` is
-#: ``D^-1 A - 1 pi^T`` (Wang, Baranwal & Fountoulakis 2024: no [sigma^2/N, sigma^2] bounds).
-SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm", "corrected")
+#: ``D^-1 A - 1 pi^T`` (Wang, Baranwal & Fountoulakis 2024: no [sigma^2/N, sigma^2] bounds), which is
+#: GCN shifted by one constant per feature; ``corrected-sym`` is ``S - sqrt(pi) sqrt(pi)^T`` with
+#: ``S = D^-1/2 A D^-1/2``, whose removed component differs between nodes.
+SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm", "corrected", "corrected-sym")
 
 #: Columns every row of :func:`simulate` has (the CLI's JSON contract), in order.
 ROW_COLUMNS = (
@@ -61,7 +63,7 @@ class SimulationConfig:
     Attributes follow the paper's notation: ``n`` nodes in two equal blocks (or
     ``len(mu)`` blocks), edge probabilities ``p`` (within) and ``q`` (across), 1-D
     class means ``mu`` and noise std ``sigma``; ``operator`` in
-    ``gcn | gcn-sym | appnp | pairnorm | corrected``, APPNP's ``alpha``; ``seed`` and ``seeds``
+    ``gcn | gcn-sym | appnp | pairnorm | corrected | corrected-sym``, APPNP's ``alpha``; ``seed`` and ``seeds``
     replicates (rows say ``seed, seed + 1, ...``; replicate r's graph and profile streams are
     ``derive_seed(seed, "replicate", r)`` then ``"graph"`` / ``"profile"``); the variance ``method``
     (auto | exact | hutchinson) and its ``probes``.
@@ -131,7 +133,7 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
     depths = np.arange(cfg.depth + 1)
     lower, upper = theory.variance_bounds(cfg.n, cfg.sigma)
     k = len(cfg.mu)
-    corrected = cfg.operator == "corrected"  # rows of M_n are not probability vectors: no bounds
+    corrected = cfg.operator.startswith("corrected")  # rows of M_n are not probability vectors: no bounds
     base: dict[str, Any] = {
         "theory_variance_lower": None if corrected else lower,
         "theory_variance_upper": None if corrected else upper,
@@ -139,8 +141,9 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
     }
     empty = {"theory_gap": None, "theory_gap_finite_degree": None, "theory_feature_variance": None,
              "theory_bayes_error": None, "theory_bayes_error_paper": None, "theory_separation": None}
-    if k != 2 or cfg.operator == "pairnorm":
-        # PairNorm's gap and variance carry the realisation's scale: no closed form.
+    if k != 2 or cfg.operator in ("pairnorm", "corrected-sym"):
+        # PairNorm's gap and variance carry the realisation's scale; corrected-sym removes a node-dependent
+        # component (sqrt(pi_i) sqrt(pi)^T h): no closed form here.
         return [{**base, **empty} for _ in depths]
     lam = theory.lam(cfg.p, cfg.q)
     d = theory.expected_degree(cfg.n, cfg.p, cfg.q, cfg.self_loops)
@@ -192,8 +195,8 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
     (6, 0, 1)
     """
     cfg = config
-    operator = "gcn" if cfg.operator == "gcn-sym" else cfg.operator
-    normalization = "sym" if cfg.operator == "gcn-sym" else "rw"
+    operator = {"gcn-sym": "gcn", "corrected-sym": "corrected"}.get(cfg.operator, cfg.operator)
+    normalization = "sym" if cfg.operator.endswith("-sym") else "rw"
     gap0 = cfg.mu[1] - cfg.mu[0]
     theory_rows = _theory_columns(cfg, gap0)
     rows: list[dict[str, Any]] = []
