@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from _helpers import run_cli, run_cli_subprocess
+from _helpers import needs_planetoid_raw, planetoid_raw_dir, run_cli, run_cli_subprocess
 from oversmooth.experiments import ROW_COLUMNS, SimulationConfig, run_simulation
 from oversmooth.graphs import Graph, sample_csbm
 from oversmooth.measures import (
@@ -535,3 +535,19 @@ def test_profile_from_an_iterator_one_layer_at_a_time(small):
     assert lazy.rows == ref.rows
     with pytest.raises(ValueError, match="empty iterator"):
         profile_embeddings(iter([]), g.labels, g)
+
+
+@needs_planetoid_raw
+def test_cli_profile_planetoid_root_public_split(tmp_path, capsys):
+    from oversmooth.graphs import planetoid_structure
+
+    g = planetoid_structure("cora")
+    x = np.random.default_rng(0).standard_normal((g.n_nodes, 4)) + np.eye(7)[g.labels][:, :4]
+    np.savez(tmp_path / "emb.npz", layer_0=x, layer_1=np.asarray(normalize_adjacency(g) @ x))
+    code, out, err = run_cli(capsys, "profile", str(tmp_path / "emb.npz"), "--graph", "cora", "--root",
+                             str(planetoid_raw_dir()), "--split", "public", "--metrics", "probe_accuracy",
+                             "separation", "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    data = json.loads((tmp_path / "o" / "profile.json").read_text())
+    assert (data["graph"], data["n_train"], data["n_test"]) == ("cora", 140, 1000)
+    assert "140 train / 1000 test" in out
