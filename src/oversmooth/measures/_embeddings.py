@@ -406,8 +406,8 @@ class _LayerMeter:
         geometry = [k for k in ("separation", "within_class_spread", "between_class_spread") if k in m]
         for key in geometry:
             row[key] = None
-        if "separation" in m:
-            row["separation_shrinkage"] = None
+            if key == "separation":
+                row["separation_shrinkage"] = None
         if geometry and class_ok:  # one pass over the labelled rows for the three class measures
             lab = self.labels >= 0
             hl = h[lab] if not lab.all() else h
