@@ -47,7 +47,8 @@ def naive_spreads(x, y):
     mean = {c: sum(x[i] for i in lab if y[i] == c) / sum(1 for i in lab if y[i] == c) for c in classes}
     overall = sum(x[i] for i in lab) / len(lab)
     within = sum(float(np.sum((x[i] - mean[y[i]]) ** 2)) for i in lab) / len(lab)
-    between = sum(sum(1 for i in lab if y[i] == c) * float(np.sum((mean[c] - overall) ** 2)) for c in classes) / len(lab)
+    size = {c: sum(1 for i in lab if y[i] == c) for c in classes}
+    between = sum(size[c] * float(np.sum((mean[c] - overall) ** 2)) for c in classes) / len(lab)
     return within, between
 
 

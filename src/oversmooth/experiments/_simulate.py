@@ -151,7 +151,8 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
     pi2 = theory.expected_stationary_sq_sum(cfg.n, cfg.p, cfg.q, cfg.self_loops)
     if cfg.operator == "appnp":
         g = theory.ppr_gap(depths, lam, cfg.alpha, gap0)
-        g_fd = theory.ppr_gap(depths, lam_eff, cfg.alpha, gap0) if math.isfinite(lam_eff) else np.full(depths.size, np.nan)
+        g_fd = (theory.ppr_gap(depths, lam_eff, cfg.alpha, gap0) if math.isfinite(lam_eff)
+                else np.full(depths.size, np.nan))
         var = theory.ppr_catalan_variance(depths, d, pi2, cfg.alpha, cfg.sigma, cfg.self_loops)
     else:
         g = theory.gap(depths, lam, gap0)
