@@ -129,6 +129,13 @@ def test_exact_vs_hutchinson(capsys):
             assert abs(h["feature_variance"] - e["feature_variance"]) < 4 * h["feature_variance_se"]
 
 
+def test_simulate_operator_choices_are_the_simulation_operators():
+    from oversmooth.cli import SIMULATE_OPERATOR_CHOICES
+    from oversmooth.experiments import SIMULATE_OPERATORS
+
+    assert SIMULATE_OPERATOR_CHOICES == SIMULATE_OPERATORS
+
+
 def test_text_table_corrected_operator_has_no_variance_bounds(capsys):
     code, out, err = run_cli(capsys, *SMALL, "--operator", "corrected")
     assert code == 0 and err == ""

@@ -45,6 +45,10 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, st
     return "\n".join(lines)
 
 
+#: ``simulate --operator`` choices (a literal, so that ``--help`` imports nothing heavy;
+#: a test checks it equals ``oversmooth.experiments.SIMULATE_OPERATORS``).
+SIMULATE_OPERATOR_CHOICES = ("gcn", "gcn-sym", "appnp", "pairnorm", "corrected", "corrected-sym")
+
 SIMULATE_TABLE = (
     ("seed", "seed"), ("depth", "depth"), ("gap", "gap"), ("theory_gap", "lam^n gap"),
     ("theory_gap_finite_degree", "nu^n gap"), ("feature_variance", "feat var"),
@@ -76,7 +80,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         if len(cfg.mu) == 2 and cfg.p + cfg.q > 0:
             lam = theory.lam(cfg.p, cfg.q)
             c = cfg.n / 2.0 * (cfg.p + cfg.q)  # expected neighbours, the self-loop not counted
-            bounds = ("none (rows of M_n are not probability vectors)" if cfg.operator == "corrected"
+            bounds = ("none (rows of M_n are not probability vectors)" if cfg.operator.startswith("corrected")
                       else f"[{cfg.sigma**2 / cfg.n:.3g}, {cfg.sigma**2:.3g}]")
             print(f"lambda={lam:.4g}  c={c:.4g}  nu={theory.nu(lam, c, cfg.self_loops):.4g} (finite-degree rate, ours)"
                   f"  variance bounds {bounds}")
@@ -100,9 +104,10 @@ def _add_simulate(sub: Any) -> None:
     p.add_argument("--mu", type=float, nargs="+", default=[-1.0, 1.0], help="class means, one per block (default -1 1)")
     p.add_argument("--sigma", type=float, default=1.0, help="feature noise standard deviation (default 1)")
     p.add_argument("--depth", type=int, default=10, help="largest depth D; rows for 0..D (default 10)")
-    p.add_argument("--operator", default="gcn", choices=["gcn", "gcn-sym", "appnp", "pairnorm", "corrected"],
+    p.add_argument("--operator", default="gcn", choices=list(SIMULATE_OPERATOR_CHOICES),
                    help="gcn = D^-1 A (the paper's), gcn-sym = D^-1/2 A D^-1/2, appnp = PPR, pairnorm, corrected = "
-                   "(P - 1 pi^T), the convolution without its stationary component (Wang, Baranwal, Fountoulakis 2024)")
+                   "(P - 1 pi^T), the convolution without its stationary component (Wang, Baranwal, Fountoulakis 2024), "
+                   "corrected-sym = S - sqrt(pi) sqrt(pi)^T")
     p.add_argument("--alpha", type=float, default=0.1, help="APPNP teleport weight alpha (default 0.1)")
     p.add_argument("--pairnorm-scale", type=float, default=1.0, help="PairNorm scale s (default 1)")
     p.add_argument("--pairnorm-mode", default="PN", choices=["PN", "PN-SI"], help="PairNorm variant (default PN)")
