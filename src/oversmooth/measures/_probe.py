@@ -23,8 +23,8 @@ def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg:
     d = x.shape[1]
     w = w_flat[: d * k].reshape(d, k)
     b = w_flat[d * k:]
-    # einsum, not BLAS: small products gain nothing from threads, and threaded BLAS stalls on busy machines
-    z = np.einsum("nd,dk->nk", x, w) + b
+    # BLAS matmuls: einsum does not call BLAS and is ~20x slower on raw high-dimensional features
+    z = x @ w + b
     z -= z.max(axis=1, keepdims=True)
     ez = np.exp(z)
     p = ez / ez.sum(axis=1, keepdims=True)
@@ -32,7 +32,7 @@ def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg:
     loss = -np.mean(np.log(np.clip(p[np.arange(n), y], 1e-300, None))) + 0.5 * reg * float(np.sum(w * w))
     p[np.arange(n), y] -= 1.0
     p /= n
-    gw = np.einsum("nd,nk->dk", x, p) + reg * w
+    gw = x.T @ p + reg * w
     gb = p.sum(axis=0)
     return loss, np.concatenate([gw.ravel(), gb])
 
@@ -86,7 +86,7 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.n
     theta = _fit_softmax(xt, y_train, k, reg, max_iter, init)
     w = theta[: d * k].reshape(d, k)
     b = theta[d * k:]
-    preds = [np.argmax(np.einsum("nd,dk->nk", (xe - mu) / sd, w) + b, axis=1) for xe in x_eval]
+    preds = [np.argmax(((xe - mu) / sd) @ w + b, axis=1) for xe in x_eval]
     return (preds, theta) if return_params else preds
 
 

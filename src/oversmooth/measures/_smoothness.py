@@ -945,7 +945,7 @@ def effective_rank(x: Any) -> float:
     if h.size <= _SVD_MAX_ENTRIES or h.shape[0] <= h.shape[1]:
         s = np.linalg.svd(h, compute_uv=False)
     else:
-        g = np.einsum("ni,nj->ij", h, h)
+        g = h.T @ h  # BLAS: einsum does not use it and is ~20x slower at d ~ 1000
         s = np.sqrt(np.clip(np.linalg.eigvalsh(g), 0.0, None))
     total = float(s.sum())
     if total <= 0:
