@@ -35,11 +35,19 @@ __all__ = [
 ]
 
 
+#: Per-config statistics the terminal table shows (each claim's ruled ones).
+_RULED_STATS = ("measured_rate", "nu", "lambda_eff", "ppr_max_rel_dev", "saturation_rel_dev",
+                "min_variance_over_sigma2_by_N",  # mixing, denoising
+                "flattening_depth_n0", "min_variance_over_limit", "depth_within_15pct_of_limit",  # real_graphs
+                "best_winner",  # real_gnn, with its gcn_drop_at_D / appnp_drop_at_D
+                "best_error", "best_depth", "rise_after_best")  # corrected_conv
+
+
 def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
     keys = {
         "mixing": None, "denoising": None,
         "optimal_depth": ["best_depth_by_N", "theory_best_depth_by_N", "all_u_shaped"],
-        "appnp_vs_gcn": ["appnp_wins_at_max_depth_fraction", "gcn_best_wins_fraction",
+        "appnp_vs_gcn": ["appnp_ahead_at_n1_and_2n1_every_cell", "n1_by_p_over_q", "gcn_best_wins_fraction",
                          "gcn_wins_corner_largest_N_strongest_communities"],
         "pairnorm": ["gap_last_over_gap0_pairnorm", "variance_ratio_pairnorm_over_gcn_last_depth",
                      "best_separation_gcn", "best_separation_pairnorm"],
@@ -50,8 +58,7 @@ def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
     if keys is None:  # per-config dicts: show the ruled statistic of each
         parts = []
         for label, e in c.numbers.items():
-            stat = {k: v for k, v in e.items() if k in ("measured_rate", "nu", "lambda_eff", "ppr_max_rel_dev",
-                                                        "saturation_rel_dev", "min_variance_over_sigma2_by_N")}
+            stat = {k: v for k, v in e.items() if k in _RULED_STATS or k.startswith(("gcn_drop_at_", "appnp_drop_at_"))}
             mark = {True: "ok", False: "X", None: "-"}[e.get("pass")]
             parts.append(f"{label.split(' (')[0]}: " + ", ".join(f"{k}={v}" for k, v in stat.items()) + f" [{mark}]")
         text = "; ".join(parts)
