@@ -334,6 +334,7 @@ def figure_corrected_conv(rows: Rows) -> Any:
     Examples
     --------
     >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_corrected_conv
     >>> rows = [dict(r, label=f"N=300, p/q=3, {op}", ratio=3.0) for op in ("gcn", "corrected")
     ...         for r in simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2, operator=op)]
     >>> len(figure_corrected_conv(rows).axes) >= 3
@@ -376,6 +377,7 @@ def figure_real_gnn(rows: Rows) -> Any:
 
     Examples
     --------
+    >>> from oversmooth.viz import figure_real_gnn
     >>> rows = [dict(graph="cora", model=m, depth=d, test_acc=a, features="real", seed=0, alpha=al)
     ...         for m, a, al in (("gcn", 0.8, None), ("appnp", 0.85, 0.1)) for d in (2, 8)]
     >>> len(figure_real_gnn(rows).axes)

@@ -40,6 +40,7 @@ def one_percent_depth(lam: float, c: float) -> int:
 
     Examples
     --------
+    >>> from oversmooth.report.claims.appnp_vs_gcn import one_percent_depth
     >>> one_percent_depth(0.5, 10.0)
     13
     """

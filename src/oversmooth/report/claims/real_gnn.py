@@ -53,6 +53,7 @@ def planetoid_root() -> str | None:
     Examples
     --------
     >>> import os
+    >>> from oversmooth.report.claims.real_gnn import planetoid_root
     >>> planetoid_root() == (os.environ.get("OVERSMOOTH_PLANETOID_RAW") or None)
     True
     """

@@ -45,6 +45,7 @@ def flattening_depth(var: np.ndarray, se: np.ndarray, ratio: float = FLAT_RATIO,
     Examples
     --------
     >>> import numpy as np
+    >>> from oversmooth.report.claims.real_graphs import flattening_depth
     >>> flattening_depth(np.array([1.0, 0.1, 0.05, 0.048, 0.047]), np.zeros(5))
     2
     """
