@@ -88,14 +88,17 @@ def spawn_generators(seed: SeedLike, n: int) -> list[np.random.Generator]:
     """
     if isinstance(seed, np.random.Generator):
         return list(seed.spawn(n))
+    return [np.random.default_rng(child) for child in _seed_sequence(seed).spawn(n)]
+
+
+def _seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    """An int, a ``SeedSequence`` or ``None`` as a ``SeedSequence`` (validated; not a Generator)."""
     if isinstance(seed, np.random.SeedSequence):
-        seq = seed
-    elif seed is None:
-        seq = np.random.SeedSequence()
-    else:
-        check_random_state(seed)  # validates type and sign
-        seq = np.random.SeedSequence(int(seed))  # type: ignore[arg-type]
-    return [np.random.default_rng(child) for child in seq.spawn(n)]
+        return seed
+    if seed is None:
+        return np.random.SeedSequence()
+    check_random_state(seed)  # validates type and sign
+    return np.random.SeedSequence(int(seed))  # type: ignore[arg-type]
 
 
 def _purpose_words(purpose: tuple[Any, ...]) -> tuple[int, ...]:
@@ -158,13 +161,8 @@ def derive_seed(seed: SeedLike, *purpose: str | int, as_int: bool = False) -> An
     words = _purpose_words(purpose)
     if isinstance(seed, np.random.Generator):
         base = seed.spawn(1)[0].bit_generator.seed_seq
-    elif isinstance(seed, np.random.SeedSequence):
-        base = seed
-    elif seed is None:
-        base = np.random.SeedSequence()
     else:
-        check_random_state(seed)  # validates type and sign
-        base = np.random.SeedSequence(int(seed))  # type: ignore[arg-type]
+        base = _seed_sequence(seed)
     seq = np.random.SeedSequence(base.entropy, spawn_key=tuple(base.spawn_key) + words,
                                  pool_size=base.pool_size)
     if as_int:

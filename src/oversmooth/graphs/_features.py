@@ -124,6 +124,22 @@ def _load_sparse_npz(p: Path) -> np.ndarray:
         raise ValueError(f"{p}: not a scipy.sparse .npz feature matrix ({exc})") from None
 
 
+def load_npz_archive(p: Path, what: str, single: str) -> Any:
+    """``numpy.load(p, allow_pickle=False)`` of an .npz archive, every failure a ``ValueError`` naming ``p``.
+
+    ``what`` completes "``p``: not ..." for an unreadable file, ``single`` is the message
+    for a file that holds one array instead of an archive. Returns the open ``NpzFile``
+    (use it in a ``with`` block).
+    """
+    try:
+        z = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{p}: not {what} ({exc})") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise ValueError(f"{p}: {single}")
+    return z
+
+
 def read_features(path: str | os.PathLike[str], n_nodes: int | None = None) -> np.ndarray:
     """Read a node-feature matrix from ``.npy`` or ``.npz``.
 

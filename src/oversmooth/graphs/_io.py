@@ -25,7 +25,6 @@ string ids): a 10-million-edge file reads in seconds.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ import scipy.sparse as sp
 from .._utils import optional_import
 from ._convert import DEFAULT_LABEL_ATTR, clean_adjacency, encode_labels
 from ._convert import _finish as _finish_convert
-from ._features import FEATURE_KEYS, check_feature_matrix, read_features
+from ._features import FEATURE_KEYS, check_feature_matrix, load_npz_archive, read_features
 from ._graph import Graph, index_dtype_for
 
 __all__ = ["read_graph", "from_networkx", "from_pyg", "clean_adjacency"]
@@ -265,12 +264,8 @@ def _one_of(z: Any, keys: tuple[str, ...], p: Path) -> tuple[str | None, np.ndar
 def _read_npz(p: Path, labels: Any, *, symmetrize: bool, weighted: bool, name: str,
               n_nodes: int | None) -> Graph:
     """A scipy.sparse ``save_npz`` matrix, or arrays: edge_index / rows+cols, num_nodes, y, x, edge_weight."""
-    try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{p}: not a scipy.sparse .npz file nor an .npz of graph arrays ({exc})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise ValueError(f"{p}: not a scipy.sparse .npz file nor an .npz of graph arrays (a single array)")
+    z = load_npz_archive(p, "a scipy.sparse .npz file nor an .npz of graph arrays",
+                         "not a scipy.sparse .npz file nor an .npz of graph arrays (a single array)")
     with z:
         if {"format", "shape", "data"} <= set(z.files):  # scipy.sparse.save_npz
             try:

@@ -16,7 +16,6 @@ pairwise disjoint.
 from __future__ import annotations
 
 import os
-import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._utils import SeedLike, check_choice, check_random_state
+from ._features import load_npz_archive
 from ._planetoid import PLANETOID_NAMES
 
 __all__ = ["random_split", "planetoid_public_split", "load_split", "resolve_split", "SPLIT_KEYS", "SPLIT_NAMES"]
@@ -203,12 +203,8 @@ def load_split(path: str | os.PathLike[str], n_nodes: int) -> tuple[np.ndarray, 
     if not p.is_file():
         raise FileNotFoundError(f"split file not found: {p}")
     n = int(n_nodes)
-    try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{p}: not a NumPy .npz file of split arrays ({exc})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise ValueError(f"{p}: a split must be an .npz file with arrays 'train', 'val', 'test', got a single array")
+    z = load_npz_archive(p, "a NumPy .npz file of split arrays",
+                         "a split must be an .npz file with arrays 'train', 'val', 'test', got a single array")
     with z:
         missing = [k for k in SPLIT_KEYS if k not in z.files]
         if missing:
