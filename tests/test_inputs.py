@@ -55,6 +55,16 @@ def test_edge_index_sizes_from_the_embeddings_and_keeps_weights():
     np.testing.assert_array_equal(as_adjacency(g).toarray(), [[0, 2.5], [2.5, 0]])
 
 
+def test_an_edge_listed_twice_is_one_edge_and_a_normalised_matrix_is_refused():
+    a = as_adjacency(np.hstack([BOTH_WAYS, BOTH_WAYS]), n_nodes=4)  # every arc listed twice
+    np.testing.assert_array_equal(a.toarray(), DENSE)
+    P = sp.csr_array(DENSE / DENSE.sum(axis=1, keepdims=True))  # D^-1 A: both directions, different weights
+    with pytest.raises(ValueError, match="different weights in their two directions"):
+        as_adjacency(P)
+    upper = sp.csr_array(np.triu(2.0 * DENSE))  # one direction only, weighted: completed, weights kept
+    np.testing.assert_array_equal(as_adjacency(upper).toarray(), 2.0 * DENSE)
+
+
 def test_layers_single_and_sequence():
     assert len(as_layers(np.zeros((5, 3)))) == 1
     assert as_layers([1.0, 2.0, 3.0])[0].shape == (3, 1)

@@ -202,8 +202,10 @@ class TestExactVariance:
             feature_noise_variance(Graph(csbm_small.adjacency), 2)
         with pytest.raises(ValueError, match="needs graph.features"):
             feature_noise_variance(Graph(csbm_small.adjacency, labels=csbm_small.labels), 2, operator="pairnorm")
-        with pytest.raises(ValueError, match="variance method must be one of"):
+        with pytest.raises(ValueError, match="^method must be one of"):
             feature_noise_variance(csbm_small, 2, method="approx")
+        with pytest.raises(ValueError, match="^variance must be one of"):
+            depth_profile(csbm_small, 2, mu=[-1.0, 1.0], sigma=1.0, variance="approx")
 
     def test_auto_method(self, csbm_small):
         assert feature_noise_variance(csbm_small, 1).method == "exact"

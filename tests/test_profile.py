@@ -182,6 +182,10 @@ def test_probe_mask_forms_and_errors():
         probe_accuracy(x, y, train_mask=[0, 25])
     with pytest.raises(ValueError, match="test_mask selects no labelled node"):
         probe_accuracy(x, np.where(np.arange(20) < 10, y, -1), train_mask=np.arange(10), test_mask=np.arange(10, 20))
+    with pytest.raises(ValueError, match="share 5 node"):  # never scored in-sample
+        probe_accuracy(x, y, train_mask=np.arange(10), test_mask=np.arange(5, 20))
+    with pytest.raises(ValueError, match="train_mask covers every labelled node"):
+        probe_accuracy(x, y, train_mask=np.arange(20))
 
 
 def test_linear_probe_separates_and_warm_starts():

@@ -22,9 +22,11 @@ from ._planetoid import (
     planetoid_structure,
     restricted_load,
 )
-from ._splits import load_split, planetoid_public_split, random_split, resolve_split
+from ._splits import SPLIT_KEYS, SPLIT_NAMES, load_split, planetoid_public_split, random_split, resolve_split
 
 __all__ = [
+    "SPLIT_KEYS",
+    "SPLIT_NAMES",
     "Graph",
     "sample_csbm",
     "sample_sbm_adjacency",

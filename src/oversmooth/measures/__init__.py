@@ -11,16 +11,24 @@ Examples
 """
 
 from ._embeddings import (
+    PROBE_MAX_TRAIN,
     PROFILE_METRICS,
+    SHRINKAGE_RATIO,
     Profile,
     between_class_spread,
     class_separation,
     profile_embeddings,
     within_class_spread,
 )
-from ._mixture import MixtureBayesError, mixture_bayes_error
+from ._mixture import MIXTURE_METHODS, MIXTURE_PRIORS, TAIL_SIGMAS, MixtureBayesError, mixture_bayes_error
 from ._probe import linear_probe, probe_accuracy
-from ._profile import EXACT_MAX_NODES, VarianceEstimate, depth_profile, feature_noise_variance
+from ._profile import (
+    DEPTH_PROFILE_METRICS,
+    EXACT_MAX_NODES,
+    VarianceEstimate,
+    depth_profile,
+    feature_noise_variance,
+)
 from ._smoothness import (
     GDR_MAX_NODES,
     MADGAP_EXACT_MAX_NODES,
@@ -51,6 +59,12 @@ from ._stats import (
 )
 
 __all__ = [
+    "PROBE_MAX_TRAIN",
+    "SHRINKAGE_RATIO",
+    "MIXTURE_METHODS",
+    "MIXTURE_PRIORS",
+    "TAIL_SIGMAS",
+    "DEPTH_PROFILE_METRICS",
     "MixtureBayesError",
     "mixture_bayes_error",
     "EXACT_MAX_NODES",

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from .._progress import Progress
 from .._utils import SeedLike, optional_import, spawn_generators
 from ._inputs import as_adjacency, as_embedding, as_labels, as_layers
-from ._probe import _fit_score, resolve_probe_split
+from ._probe import _fit_score, _resolve_probe_split
 
 __all__ = [
     "class_separation",
@@ -387,7 +387,7 @@ class _LayerMeter:
         self.probe_note: str | None = None
         probe_max_train = PROBE_MAX_TRAIN if probe_max_train is None else probe_max_train
         if "probe_accuracy" in self.metrics and self.class_note is None:
-            tr, te, how = resolve_probe_split(self.labels, train_mask, test_mask, rng_split)
+            tr, te, how = _resolve_probe_split(self.labels, train_mask, test_mask, rng_split)
             self.info["split"] = how
             if tr.size > probe_max_train:
                 self.probe_note = (f"probe fitted on {probe_max_train} of {tr.size} training nodes "

@@ -144,8 +144,11 @@ def _from_edge_index(ei: Any, n_nodes: int | None, name: str = "edge_index") -> 
     if ei.size and (int(ei.min()) < 0 or int(ei.max()) >= n_nodes):
         raise ValueError(f"{name} must hold node ids in 0..{n_nodes - 1} (N = {n_nodes} from the embeddings), "
                          f"got ids {int(ei.min())}..{int(ei.max())}")
-    a = sp.coo_array((np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))), shape=(n_nodes, n_nodes))
-    return sp.csr_array(a)
+    a = sp.csr_array(sp.coo_array((np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))),
+                                  shape=(n_nodes, n_nodes)))
+    a.sum_duplicates()
+    a.data[:] = 1.0  # a pair listed several times is one edge (N(i) is a set), as Graph.from_pyg reads it
+    return a
 
 
 def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") -> sp.csr_array:
@@ -202,6 +205,16 @@ def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") ->
         raise ValueError(f"{name} has negative edge weights; the measures need weights >= 0")
     diff = a - a.T
     if diff.nnz and np.abs(diff.data).max() > 1e-12 * max(1.0, float(np.abs(a.data).max())):
-        a = sp.csr_array(a.maximum(a.T))  # one-directional listing: read as undirected (union)
+        # a one-directional listing is read as undirected (the missing reverse entries filled in);
+        # both directions present with different weights (e.g. a row-normalised D^-1 A) is an error
+        t = sp.csr_array(a.T)
+        pattern = sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
+        both = pattern.multiply(sp.csr_array((np.ones(t.nnz), t.indices, t.indptr), shape=t.shape))
+        mismatch = both.multiply(abs(a - t))
+        mismatch.eliminate_zeros()
+        if mismatch.nnz and mismatch.data.max() > 1e-12 * max(1.0, float(np.abs(a.data).max())):
+            raise ValueError(f"{name} is not symmetric: some edges have different weights in their two directions "
+                             "(a normalised matrix such as D^-1 A?); pass the symmetric adjacency A")
+        a = sp.csr_array(a.maximum(t))
     a.sort_indices()
     return a

@@ -126,7 +126,7 @@ def _random_split(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
     return random_split(labels, rng)
 
 
-def resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
+def _resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
                         seed: SeedLike) -> tuple[np.ndarray, np.ndarray, str]:
     """(train, test) node ids among the labelled nodes, and a short description of the split."""
     n = labels.size
@@ -148,7 +148,14 @@ def resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
     if tr.size == 0:
         raise ValueError("train_mask selects no labelled node; the probe needs training nodes")
     if te.size == 0:
+        if test_mask is None:
+            raise ValueError("train_mask covers every labelled node; none is left to test the probe on "
+                             "(pass a smaller train_mask or a test_mask)")
         raise ValueError("test_mask selects no labelled node; the probe needs held-out test nodes")
+    both = np.intersect1d(tr, te)
+    if both.size:
+        raise ValueError(f"train_mask and test_mask share {both.size} node(s), e.g. node {int(both[0])}; the "
+                         "probe is scored on held-out nodes only (never in-sample)")
     return tr, te, how
 
 
@@ -202,7 +209,7 @@ def probe_accuracy(
     if not np.any(y >= 0):
         raise ValueError("labels has no labelled node (all negative); the probe needs classes")
     rng_split, rng_sub = spawn_generators(seed, 2)
-    tr, te, _ = resolve_probe_split(y, train_mask, test_mask, rng_split)
+    tr, te, _ = _resolve_probe_split(y, train_mask, test_mask, rng_split)
     if max_train is not None:
         max_train = check_positive_int(max_train, "max_train")
         if tr.size > max_train:

@@ -78,8 +78,8 @@ class VarianceEstimate:
     probes: int
 
 
-def _resolve_method(method: str, n: int, exact_max_nodes: int) -> str:
-    method = check_choice(method, "variance method", VARIANCE_METHODS)
+def _resolve_method(method: str, n: int, exact_max_nodes: int, name: str = "method") -> str:
+    method = check_choice(method, name, VARIANCE_METHODS)
     if method == "auto":
         return "exact" if n <= exact_max_nodes else "hutchinson"
     return method
@@ -317,10 +317,11 @@ class _NoiseModel:
 
         var = np.clip(row_norms_sq, np.finfo(float).tiny, None)
         if self.d == 1:
-            return mixture_bayes_error(node_means[:, 0], self.sigma2 * var, labels, seed=rng)
+            return mixture_bayes_error(node_means[:, 0], self.sigma2 * var, labels, priors="equal", seed=rng)
         w, v = np.linalg.eigh(self.cov)
         keep = w > w.max() * self.d * np.finfo(float).eps
-        return mixture_bayes_error(node_means @ (v[:, keep] / np.sqrt(w[keep])), var, labels, seed=rng)
+        return mixture_bayes_error(node_means @ (v[:, keep] / np.sqrt(w[keep])), var, labels, priors="equal",
+                                   seed=rng)
 
     def bayes_error(self, means: np.ndarray, gap: float, var: float, n_samples: int, rng: Any) -> float:
         """Bayes error of the class means with noise covariance ``cov * var / sigma^2``."""
@@ -467,7 +468,7 @@ def depth_profile(
 
     P = normalize_adjacency(graph, normalization, zero_degree=zero_degree)
     op = _operator_kwargs(operator, alpha, pairnorm_scale, pairnorm_mode, graph, normalization)
-    method = _resolve_method(variance, n_nodes, exact_max_nodes) if noise is not None else None
+    method = _resolve_method(variance, n_nodes, exact_max_nodes, "variance") if noise is not None else None
     rng_probes, rng_mc, rng_meter, rng_mixture = spawn_generators(seed, 4)
     if mixture and noise is None:
         raise ValueError("mixture=True needs the noise model: pass mu and sigma")

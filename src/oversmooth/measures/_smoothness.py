@@ -125,9 +125,9 @@ def edge_arrays(graph: Any, n_nodes: int | None = None) -> EdgeArrays:
     --------
     >>> import numpy as np
     >>> from oversmooth.measures import edge_arrays
-    >>> e = edge_arrays(np.array([[0, 1, 1], [1, 2, 2]]), n_nodes=3)  # 1-2 listed twice
+    >>> e = edge_arrays(np.array([[0, 1, 1], [1, 2, 2]]), n_nodes=3)  # 1-2 listed twice: one edge
     >>> e.rows.tolist(), e.cols.tolist(), e.weights.tolist(), e.degree.tolist()
-    ([0, 1], [1, 2], [1.0, 2.0], [1.0, 3.0, 2.0])
+    ([0, 1], [1, 2], [1.0, 1.0], [1.0, 2.0, 1.0])
     """
     a = as_adjacency(graph, n_nodes=n_nodes)
     n = a.shape[0]
