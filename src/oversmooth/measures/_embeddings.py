@@ -98,8 +98,17 @@ def within_class_spread(x: Any, labels: Any) -> float:
     """
     h, y, k = _labelled(x, labels)
     means, _ = _class_means(h, y, k)
+    return _within_of(h, y, means)
+
+
+def _within_of(h: np.ndarray, y: np.ndarray, means: np.ndarray) -> float:
     r = h - means[y]
     return float(np.einsum("ij,ij->", r, r) / h.shape[0])
+
+
+def _between_of(means: np.ndarray, counts: np.ndarray) -> float:
+    dev = means - counts @ means / counts.sum()
+    return float(counts @ np.einsum("ij,ij->i", dev, dev) / counts.sum())
 
 
 def between_class_spread(x: Any, labels: Any) -> float:
@@ -118,9 +127,7 @@ def between_class_spread(x: Any, labels: Any) -> float:
     """
     h, y, k = _labelled(x, labels)
     means, counts = _class_means(h, y, k)
-    centre = counts @ means / counts.sum()
-    dev = means - centre
-    return float(counts @ np.einsum("ij,ij->i", dev, dev) / counts.sum())
+    return _between_of(means, counts)
 
 
 def _ledoit_wolf(z: np.ndarray, gram: np.ndarray) -> float:
@@ -419,11 +426,9 @@ class _LayerMeter:
             if "within_class_spread" in m or "between_class_spread" in m:
                 means, counts = _class_means(hl, y, self.n_class_ids)
                 if "within_class_spread" in m:
-                    r = hl - means[y]
-                    row["within_class_spread"] = float(np.einsum("ij,ij->", r, r) / hl.shape[0])
+                    row["within_class_spread"] = _within_of(hl, y, means)
                 if "between_class_spread" in m:
-                    dev = means - counts @ means / counts.sum()
-                    row["between_class_spread"] = float(counts @ np.einsum("ij,ij->i", dev, dev) / counts.sum())
+                    row["between_class_spread"] = _between_of(means, counts)
         edge_keys = [k for k in ("dirichlet_energy", "normalized_dirichlet_energy", "rayleigh_quotient", "mad")
                      if k in m]
         if len(edge_keys) > 1:  # one pass over the edges for all of them
