@@ -20,6 +20,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from .errors import ArgumentTypeError, ValidationError
+
 SeedLike = Union[int, np.integer, np.random.Generator, np.random.SeedSequence, None]
 
 __all__ = [
@@ -64,9 +66,9 @@ def check_random_state(seed: SeedLike) -> np.random.Generator:
         return np.random.default_rng(seed)
     if isinstance(seed, (numbers.Integral, np.integer)) and not isinstance(seed, bool):
         if int(seed) < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+            raise ValidationError(f"seed must be a non-negative integer, got {seed}")
         return np.random.default_rng(int(seed))
-    raise TypeError(
+    raise ArgumentTypeError(
         "seed must be an int, a numpy.random.Generator, a numpy.random.SeedSequence "
         f"or None, got {type(seed).__name__}"
     )
@@ -110,7 +112,7 @@ def _purpose_words(purpose: tuple[Any, ...]) -> tuple[int, ...]:
         elif isinstance(p, (numbers.Integral, np.integer)) and not isinstance(p, bool):
             parts.append(f"i:{int(p)}")
         else:
-            raise TypeError(f"purpose parts must be str or int, got {type(p).__name__} ({p!r})")
+            raise ArgumentTypeError(f"purpose parts must be str or int, got {type(p).__name__} ({p!r})")
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).digest()
     return tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 32, 4))
 
@@ -157,7 +159,7 @@ def derive_seed(seed: SeedLike, *purpose: str | int, as_int: bool = False) -> An
     True
     """
     if not purpose:
-        raise ValueError("derive_seed needs a purpose (e.g. 'graph', 'probes'): one stream per purpose")
+        raise ValidationError("derive_seed needs a purpose (e.g. 'graph', 'probes'): one stream per purpose")
     words = _purpose_words(purpose)
     if isinstance(seed, np.random.Generator):
         base = seed.spawn(1)[0].bit_generator.seed_seq
@@ -175,9 +177,9 @@ def check_probability(value: Any, name: str) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}") from None
+        raise ValidationError(f"{name} must be a number in [0, 1], got {value!r}") from None
     if not (0.0 <= v <= 1.0):  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
+        raise ValidationError(f"{name} must be in [0, 1], got {value}")
     return v
 
 
@@ -187,9 +189,9 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if int(value) < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
@@ -203,21 +205,21 @@ def check_finite_array(value: Any, name: str, *, ndim: int | tuple[int, ...] | N
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of numbers, got {value!r}") from None
+        raise ValidationError(f"{name} must be an array of numbers, got {value!r}") from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
-            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {arr.shape}")
+            raise ValidationError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)].ravel()[0]
-        raise ValueError(f"{name} must be finite, got a value {bad}")
+        raise ValidationError(f"{name} must be finite, got a value {bad}")
     return arr
 
 
 def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     """Check that ``value`` is one of ``choices``."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+        raise ValidationError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return str(value)
 
 
@@ -226,10 +228,10 @@ def check_positive_float(value: Any, name: str, *, allow_zero: bool = False) -> 
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise ValidationError(f"{name} must be a number, got {value!r}") from None
     ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
     if not ok:
-        raise ValueError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value}")
+        raise ValidationError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0, got {value}")
     return v
 
 

@@ -76,7 +76,7 @@ class SimulationConfig:
     >>> SimulationConfig(n=500, p=1.5, q=0.01)
     Traceback (most recent call last):
     ...
-    ValueError: p must be in [0, 1], got 1.5
+    oversmooth.errors.ValidationError: p must be in [0, 1], got 1.5
     """
 
     n: int = 2000
