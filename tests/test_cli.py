@@ -237,3 +237,14 @@ def test_help_has_example(capsys, args):
 def test_no_command_prints_help_exit_2(capsys):
     code, out, err = run_cli(capsys)
     assert code == 2 and "usage:" in out and "simulate" in out
+
+
+def test_literal_choices_match_the_package():
+    # --help builds every parser from literals (imports nothing heavy): they must equal the package's
+    from oversmooth.cli._profile import PROFILE_METRIC_CHOICES
+    from oversmooth.cli._reproduce import CLAIM_CHOICES
+    from oversmooth.measures import PROFILE_METRICS
+    from oversmooth.report import _claims
+
+    assert CLAIM_CHOICES == tuple(_claims.CLAIM_IDS)
+    assert PROFILE_METRIC_CHOICES == tuple(PROFILE_METRICS)

@@ -16,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_parser", "read_embeddings"]
+from ._common import atomic_path, atomic_write_text, check_output_dir, cli_error, format_table, integer
+
+__all__ = ["add_parser", "read_embeddings", "PROFILE_METRIC_CHOICES"]
+
+#: ``profile --metrics`` choices (a literal, so that ``--help`` imports nothing heavy; a test checks it
+#: equals ``oversmooth.measures.PROFILE_METRICS``).
+PROFILE_METRIC_CHOICES = (
+    "separation", "within_class_spread", "between_class_spread", "dirichlet_energy",
+    "normalized_dirichlet_energy", "rayleigh_quotient", "mad", "mad_gap", "group_distance_ratio",
+    "effective_rank", "probe_accuracy",
+)
 
 _LAYER_KEY = re.compile(r"^layer_(\d+)$")
 _TABLE = (
@@ -27,9 +37,7 @@ _TABLE = (
 
 
 def _error(message: str) -> Exception:
-    from . import CLIError
-
-    return CLIError(f"oversmooth profile: error: {message}")
+    return cli_error("profile", message)
 
 
 def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -44,21 +52,23 @@ def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | No
     >>> [h.shape for h in read_embeddings(p)[0]]
     [(3, 4), (3, 2)]
     """
+    from ..errors import DataError, FileFormatError
+
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"embeddings file not found: {path}")
+        raise DataError(f"embeddings file not found: {path}")
     try:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.files)
             layers = {int(m.group(1)): data[k] for k in keys if (m := _LAYER_KEY.match(k))}
             labels = data["labels"] if "labels" in keys else None
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"cannot read {path} as an .npz of arrays ({exc})") from None
+        raise FileFormatError(f"cannot read {path} as an .npz of arrays ({exc})") from None
     if not layers:
-        raise ValueError(f"{path} has no layer_0 .. layer_L arrays (found: {', '.join(keys) or 'nothing'})")
+        raise FileFormatError(f"{path} has no layer_0 .. layer_L arrays (found: {', '.join(keys) or 'nothing'})")
     missing = sorted(set(range(max(layers) + 1)) - set(layers))
     if missing:
-        raise ValueError(f"{path} is missing layer_{missing[0]} (layers must be layer_0 .. layer_{max(layers)})")
+        raise FileFormatError(f"{path} is missing layer_{missing[0]} (layers must be layer_0 .. layer_{max(layers)})")
     return [layers[i] for i in range(len(layers))], labels
 
 
@@ -83,16 +93,16 @@ def _load_graph(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _cmd_profile(args: argparse.Namespace) -> int:
     from .._version import __version__
-    from ..experiments._table import write_csv
+    from ..experiments import write_csv
     from ..graphs import resolve_split
     from ..measures import profile_embeddings
-    from . import format_table
 
     if args.seed < 0:
         raise _error(f"--seed must be >= 0, got {args.seed}")
+    out = check_output_dir(args.out, "--out", "profile")
     try:
         layers, npz_labels = read_embeddings(args.embeddings)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise _error(str(exc)) from None
     if args.labels and not Path(args.labels).is_file():
         raise _error(f"labels file not found: {args.labels}")
@@ -118,17 +128,16 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         raise _error(f"--split {args.split}: {exc}") from None
     prof = profile_embeddings(layers, labels, graph, train_mask=train, test_mask=test, metrics=args.metrics,
                               seed=args.seed, progress=None if not args.no_progress else False)
-    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(prof.rows, out / "profile.csv")
+    write_csv(prof.rows, out / "profile.csv")  # atomic itself
     meta = {"oversmooth_version": __version__, "embeddings": str(args.embeddings), "graph": graph_name,
             "labels": labels_from, "split": args.split, "seed": args.seed, "n_train": int(train.size),
             "n_test": int(test.size), "info": prof.info}
     rows = [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()} for r in prof.rows]
-    (out / "profile.json").write_text(json.dumps({**meta, "rows": rows}, indent=1, allow_nan=False) + "\n",
-                                      encoding="utf-8")
+    atomic_write_text(out / "profile.json", json.dumps({**meta, "rows": rows}, indent=1, allow_nan=False) + "\n")
     fig = prof.plot(title=f"{Path(args.embeddings).name} on {graph_name} ({args.split} split)")
-    fig.savefig(out / "profile.png", dpi=110)
+    with atomic_path(out / "profile.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     print(f"oversmooth {__version__}  profile  {args.embeddings}: {len(layers)} layers, N={n}, graph {graph_name} "
           f"(labels from {labels_from}), probe split {args.split}: {train.size} train / {test.size} test")
     cols = [c for c in _TABLE if any(r.get(c[0]) is not None for r in prof.rows)]
@@ -142,8 +151,6 @@ def _cmd_profile(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Register ``oversmooth profile``."""
-    from ..measures import PROFILE_METRICS
-
     p = sub.add_parser(
         "profile",
         help="measure saved per-layer embeddings: separation, spreads, energies, MAD/MADGap, rank, probe",
@@ -161,9 +168,9 @@ def add_parser(sub: Any) -> None:
                    "60/20/20, default) or an .npz with train/val/test masks or index arrays")
     p.add_argument("--root", default=None, help="read the raw Planetoid files from DIR (default: the shipped "
                    "graph structure and labels)")
-    p.add_argument("--metrics", nargs="+", choices=list(PROFILE_METRICS), default=None,
+    p.add_argument("--metrics", nargs="+", choices=list(PROFILE_METRIC_CHOICES), default=None,
                    help="only these measures (default all)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random split and the samples (default 0)")
+    p.add_argument("--seed", type=integer, default=0, help="seed of the random split and the samples (default 0)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, help="output directory")
     p.set_defaults(func=_cmd_profile)
