@@ -12,16 +12,9 @@ from ._csbm import bernoulli_positions, block_probability_matrix, sample_csbm, s
 from ._features import gaussian_class_features, read_features
 from ._graph import Graph
 from ._io import from_networkx, from_pyg, read_graph
-from ._planetoid import (
-    PLANETOID_NAMES,
-    IntegrityError,
-    UnsafePickleError,
-    UnverifiedFileError,
-    data_home,
-    load_planetoid,
-    planetoid_structure,
-    restricted_load,
-)
+from ._download import IntegrityError, MissingFileError, UnverifiedFileError, data_home
+from ._pickle import PickleFormatError, UnsafePickleError, restricted_load
+from ._planetoid import PLANETOID_NAMES, load_planetoid, planetoid_structure
 from ._splits import SPLIT_KEYS, SPLIT_NAMES, load_split, planetoid_public_split, random_split, resolve_split
 
 __all__ = [
@@ -38,8 +31,10 @@ __all__ = [
     "data_home",
     "PLANETOID_NAMES",
     "UnsafePickleError",
+    "PickleFormatError",
     "UnverifiedFileError",
     "IntegrityError",
+    "MissingFileError",
     "read_graph",
     "from_pyg",
     "from_networkx",

@@ -11,9 +11,13 @@ instance ``os.system`` smuggled in through ``__reduce__``, is refused with
 Where the files come from, in order: ``root`` (if given), the cache directory
 (``$OVERSMOOTH_DATA``, else ``~/.cache/oversmooth``, sub-folder ``planetoid``), else a
 download from ``url`` (default :data:`DEFAULT_URL`, the upstream repository's raw files)
-into the cache: streamed to a temporary name with a progress bar, checked for length
-and SHA-256, then renamed atomically. A wrong hash, a truncated or a missing file raises
-an error naming the file, and nothing half-written is left in the cache.
+(or ``$OVERSMOOTH_PLANETOID_URL``) into the cache through
+:func:`oversmooth.graphs._download.download`: capped at the file's known size (a
+``Content-Length`` above it is refused up front), under one total deadline (``timeout``),
+checked for SHA-256 (the one file without a hash must parse first) and only then renamed
+into place. A wrong hash, a truncated, oversized, slow or missing file raises an error
+naming the file and the URL, and nothing half-written is left in the cache; ``.part``
+files of a killed earlier run are removed on the next call.
 
 Every file is checked against the SHA-256 shipped in :data:`PLANETOID_SHA256`. One hash
 is not known to this package: ``ind.pubmed.allx`` (PubMed's unlabelled-node features)
@@ -36,37 +40,34 @@ Compact structure + labels of the three graphs also ship inside the package
 
 from __future__ import annotations
 
-import codecs
-import hashlib
-import http.client
-import io
 import os
-import pickle
 import sys
-import tempfile
-import urllib.error
-import urllib.request
-from collections import defaultdict
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._progress import Progress
-from .._utils import check_choice
+from .._utils import check_choice, check_positive_float
+from ..errors import FileFormatError
+from ._download import (IntegrityError, MissingFileError, UnverifiedFileError, data_home, download,
+                        remove_stale_parts, sha256_file)
 from ._graph import Graph
+from ._pickle import PickleFormatError, UnsafePickleError, checked_csr, restricted_load
 
 __all__ = [
     "PLANETOID_NAMES",
     "PLANETOID_FILES",
     "PLANETOID_SHA256",
+    "PLANETOID_SIZES",
     "PLANETOID_COUNTS",
     "DEFAULT_URL",
     "UnsafePickleError",
+    "PickleFormatError",
     "UnverifiedFileError",
     "IntegrityError",
+    "MissingFileError",
     "data_home",
     "load_planetoid",
     "planetoid_structure",
@@ -117,7 +118,33 @@ PLANETOID_SHA256: dict[str, str | None] = {
     "ind.pubmed.y": "e6c807633307a07ed659249006536a147c7999c797f11a2560752990181b41b3",
 }
 
-_CHUNK = 1 << 16
+#: Size in bytes of every raw file with a known SHA-256 (a download is cut off beyond it).
+PLANETOID_SIZES: dict[str, int] = {
+    "ind.citeseer.allx": 595021,
+    "ind.citeseer.ally": 55623,
+    "ind.citeseer.graph": 61987,
+    "ind.citeseer.test.index": 5000,
+    "ind.citeseer.tx": 260321,
+    "ind.citeseer.ty": 24135,
+    "ind.citeseer.x": 31087,
+    "ind.citeseer.y": 3014,
+    "ind.cora.allx": 257305,
+    "ind.cora.ally": 47959,
+    "ind.cora.graph": 59847,
+    "ind.cora.test.index": 5000,
+    "ind.cora.tx": 148025,
+    "ind.cora.ty": 28135,
+    "ind.cora.x": 22119,
+    "ind.cora.y": 4054,
+    "ind.pubmed.ally": 224739,
+    "ind.pubmed.graph": 471808,
+    "ind.pubmed.test.index": 6000,
+    "ind.pubmed.tx": 405505,
+    "ind.pubmed.ty": 12135,
+    "ind.pubmed.x": 23172,
+    "ind.pubmed.y": 854,
+}
+
 _PUBLIC_VAL = 500  # validation nodes of the public split (PyG's read_planetoid_data)
 
 
@@ -128,129 +155,9 @@ def _public_split(n_train: int, test_index: np.ndarray) -> dict[str, np.ndarray]
             "test": np.sort(np.asarray(test_index, dtype=np.int64))}
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """A pickle asked for a global that the restricted unpickler does not allow."""
-
-
-class IntegrityError(OSError):
-    """A data file has the wrong SHA-256 or is truncated."""
-
-
-class UnverifiedFileError(OSError):
-    """A data file has no shipped SHA-256 and the caller did not opt in to load it unverified."""
-
-
-# --------------------------------------------------------------------------- restricted unpickler
-def _numpy_reconstruct() -> Any:
-    try:
-        from numpy._core.multiarray import _reconstruct  # NumPy >= 2
-    except ImportError:  # pragma: no cover - NumPy 1.x
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    rec = _numpy_reconstruct()
-    csr = sp.csr_matrix
-    allowed: dict[tuple[str, str], Any] = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        ("collections", "defaultdict"): defaultdict,
-        ("__builtin__", "list"): list,
-        ("builtins", "list"): list,
-        # Python 3 writes bytes in protocol-2 pickles as _codecs.encode(str, 'latin1'): a pure function
-        ("_codecs", "encode"): codecs.encode,
-    }
-    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(mod, "_reconstruct")] = rec
-    for mod in ("scipy.sparse.csr", "scipy.sparse._csr", "scipy.sparse"):
-        allowed[(mod, "csr_matrix")] = csr
-    return allowed
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Resolves only the globals of :func:`_allowed_globals`; everything else is refused."""
-
-    def __init__(self, file: BinaryIO, what: str):
-        super().__init__(file, encoding="latin1", fix_imports=False)
-        self._allowed = _allowed_globals()
-        self._what = what
-
-    def find_class(self, module: str, name: str) -> Any:
-        obj = self._allowed.get((module, name))
-        if obj is None:
-            raise UnsafePickleError(
-                f"{self._what}: refusing to load global {module}.{name}: the restricted unpickler only allows "
-                "NumPy arrays, SciPy CSR matrices, list, defaultdict and codecs.encode (the file may be corrupt or malicious)")
-        return obj
-
-
-def restricted_load(data: bytes | BinaryIO, what: str = "pickle") -> Any:
-    """Unpickle Planetoid data with a restricted unpickler (``encoding='latin1'``).
-
-    Parameters
-    ----------
-    data : bytes or binary file
-    what : str
-        Name used in error messages (the file name).
-
-    Raises
-    ------
-    UnsafePickleError
-        When the pickle references any other global (nothing of it is executed).
-
-    Examples
-    --------
-    >>> import pickle, numpy as np
-    >>> from oversmooth.graphs import restricted_load
-    >>> restricted_load(pickle.dumps(np.arange(3), protocol=2)).tolist()
-    [0, 1, 2]
-    >>> import os
-    >>> class Evil:
-    ...     def __reduce__(self):
-    ...         return (os.system, ("true",))
-    >>> restricted_load(pickle.dumps(Evil()))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    oversmooth.graphs._planetoid.UnsafePickleError: pickle: refusing to load global ...
-    """
-    fh = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    try:
-        obj = _RestrictedUnpickler(fh, what).load()
-    except UnsafePickleError:
-        raise
-    except Exception as exc:  # truncated / garbage pickles
-        raise pickle.UnpicklingError(f"{what}: cannot be unpickled ({type(exc).__name__}: {exc})") from None
-    if isinstance(obj, np.ndarray) and obj.dtype.hasobject:
-        raise UnsafePickleError(f"{what}: object arrays are not allowed")
-    return obj
-
-
 # --------------------------------------------------------------------------- files: find, verify, download
-def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """The cache folder: ``data_home`` if given, else ``$OVERSMOOTH_DATA``, else ``~/.cache/oversmooth``.
-
-    Examples
-    --------
-    >>> from oversmooth.graphs import data_home
-    >>> data_home("/tmp/x").as_posix()
-    '/tmp/x'
-    """
-    if data_home is not None:
-        return Path(data_home)
-    env = os.environ.get("OVERSMOOTH_DATA")
-    return Path(env) if env else Path.home() / ".cache" / "oversmooth"
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _verify(path: Path, fname: str, allow_unverified: bool) -> None:
+def _verify(path: Path, fname: str, allow_unverified: bool) -> bool:
+    """Check ``path`` against the shipped SHA-256; return whether it was verified (False: opted-in unverified)."""
     expected = PLANETOID_SHA256.get(fname)
     if expected is None:
         if not allow_unverified:
@@ -258,96 +165,85 @@ def _verify(path: Path, fname: str, allow_unverified: bool) -> None:
                 f"{fname}: no SHA-256 for this file ships with oversmooth, so {path} cannot be verified; pass "
                 "allow_unverified=True to load it anyway (still through the restricted unpickler), or "
                 "features=False to load structure and labels without it")
-        return
-    got = _sha256_file(path)
+        return False
+    size = PLANETOID_SIZES.get(fname)
+    if size is not None and path.stat().st_size != size:
+        raise IntegrityError(f"{fname}: {path} has {path.stat().st_size} bytes, expected {size}; the file is corrupt "
+                             "or truncated: delete it and load again")
+    got = sha256_file(path)
     if got != expected:
         raise IntegrityError(f"{fname}: SHA-256 mismatch for {path} (expected {expected}, got {got}); the file is "
                              "corrupt or truncated: delete it and load again")
+    return True
 
 
-def _download(url: str, dest: Path, fname: str, allow_unverified: bool, progress: bool, timeout: float) -> None:
-    """Stream ``url`` to a temporary file beside ``dest``; check length and hash; rename atomically."""
-    expected = PLANETOID_SHA256.get(fname)
-    if expected is None and not allow_unverified:
-        _verify(dest, fname, allow_unverified)  # raises UnverifiedFileError before any download
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        h = hashlib.sha256()
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as resp, os.fdopen(fd, "wb") as out:
-                length = resp.headers.get("Content-Length")
-                total = int(length) if length and length.isdigit() else None
-                bar = Progress(total or 0, enabled=progress)  # steps are bytes
-                while True:
-                    block = resp.read(_CHUNK)
-                    if not block:
-                        break
-                    out.write(block)
-                    h.update(block)
-                    bar.update(f"downloading {fname} (bytes)", advance=len(block))
-                bar.close()
-        except http.client.IncompleteRead as exc:
-            raise IntegrityError(f"{fname}: truncated download from {url} (connection closed after "
-                                 f"{len(exc.partial)} more bytes); nothing was written to the cache") from None
-        except urllib.error.HTTPError as exc:
-            raise FileNotFoundError(f"{fname}: download from {url} failed: HTTP {exc.code} {exc.reason}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            if isinstance(exc, (IntegrityError, UnverifiedFileError)):
-                raise
-            reason = getattr(exc, "reason", exc)
-            raise OSError(f"{fname}: download from {url} failed: {reason}") from None
-        if total is not None and bar.done != total:
-            raise IntegrityError(f"{fname}: truncated download from {url} ({bar.done} of {total} bytes)")
-        got = h.hexdigest()
-        if expected is not None and got != expected:
-            raise IntegrityError(f"{fname}: SHA-256 mismatch for the download from {url} (expected {expected}, "
-                                 f"got {got}); nothing was written to the cache")
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _locate(name: str, suffix: str, root: Path | None, cache: Path, url: str | None, download: bool,
-            allow_unverified: bool, progress: bool, timeout: float) -> Path:
+def _locate(name: str, suffix: str, root: Path | None, cache: Path, url: str | None, download_ok: bool,
+            allow_unverified: bool, progress: bool, timeout: float) -> tuple[Path, bool]:
     fname = f"ind.{name}.{suffix}"
     candidates = ([root / fname] if root is not None else []) + [cache / fname]
     for path in candidates:
         if path.is_file():
-            _verify(path, fname, allow_unverified)
-            return path
-    if not download:
-        raise FileNotFoundError(f"{fname}: not found in {', '.join(str(c.parent) for c in candidates)} and "
-                                "download=False")
+            return path, _verify(path, fname, allow_unverified)
+    if not download_ok:
+        raise MissingFileError(f"{fname}: not found in {', '.join(str(c.parent) for c in candidates)} and "
+                               "download=False")
+    expected = PLANETOID_SHA256.get(fname)
+    if expected is None and not allow_unverified:
+        _verify(cache / fname, fname, allow_unverified)  # raises UnverifiedFileError before any download
     dest = cache / fname
-    _download(f"{(url or DEFAULT_URL).rstrip('/')}/{fname}", dest, fname, allow_unverified, progress, timeout)
-    return dest
+    base = (url or os.environ.get("OVERSMOOTH_PLANETOID_URL") or DEFAULT_URL).rstrip("/")
+    download(f"{base}/{fname}", dest, fname=fname, sha256=expected, max_bytes=PLANETOID_SIZES.get(fname),
+             timeout=timeout, progress=progress,
+             check=None if expected is not None else (lambda p: _check_features_file(p, name, suffix, fname)))
+    return dest, expected is not None
 
+
+def _check_features_file(path: Path, name: str, suffix: str, what: str) -> sp.csr_matrix:
+    """An unverified feature file must parse as a CSR matrix of the dataset's feature dimension."""
+    m = checked_csr(_read(path, what, verified=False), what)
+    n, _, _, d = PLANETOID_COUNTS[name]
+    if m.shape[1] != d or m.shape[0] > n:
+        raise FileFormatError(f"{what}: a {m.shape[0]} x {m.shape[1]} matrix; {name} has {d} feature dimensions "
+                              f"and at most {n} rows")
+    return m
 
 # --------------------------------------------------------------------------- parsing (as PyG's read_planetoid_data)
-def _read(path: Path, fname: str) -> Any:
-    with open(path, "rb") as fh:
-        return restricted_load(fh, fname)
+def _read(path: Path, fname: str, verified: bool) -> Any:
+    """Unpickle ``path`` (the file ``fname``); errors name the path."""
+    try:
+        with open(path, "rb") as fh:
+            return restricted_load(fh, str(path), verified=verified)
+    except PickleFormatError as exc:
+        if verified:
+            raise
+        raise type(exc)(f"{exc}; delete {path} or load with features=False") from None
 
 
 def _dense_labels(onehot: Any, fname: str) -> np.ndarray:
-    y = np.asarray(onehot)
-    if y.ndim != 2:
-        raise ValueError(f"{fname}: expected a 2-D one-hot label array, got shape {y.shape}")
-    return y
+    if not isinstance(onehot, np.ndarray) or onehot.ndim != 2:
+        shape = getattr(onehot, "shape", None)
+        raise FileFormatError(f"{fname}: expected a 2-D one-hot label array, got {type(onehot).__name__} "
+                              f"{'' if shape is None else shape}")
+    return onehot
 
 
 def _edges_from_dict(graph: Any, n: int, fname: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(graph, dict):
-        raise ValueError(f"{fname}: expected a dict of adjacency lists, got {type(graph).__name__}")
-    src = np.fromiter((k for k, v in graph.items() for _ in v), dtype=np.int64)
-    dst = np.fromiter((j for v in graph.values() for j in v), dtype=np.int64)
+        raise FileFormatError(f"{fname}: expected a dict of adjacency lists, got {type(graph).__name__}")
+    try:
+        keys = np.fromiter(graph.keys(), dtype=np.int64, count=len(graph))
+        lists = [np.asarray(v, dtype=np.int64) for v in graph.values()]
+    except (TypeError, ValueError, OverflowError):
+        raise FileFormatError(f"{fname}: adjacency lists must map node ids to lists of node ids") from None
+    if any(v.ndim != 1 for v in lists):
+        raise FileFormatError(f"{fname}: adjacency lists must be flat lists of node ids")
+    counts = np.array([v.size for v in lists], dtype=np.int64)
+    src = np.repeat(keys, counts)
+    dst = np.concatenate(lists) if lists else np.empty(0, np.int64)
     keep = src != dst
     src, dst = src[keep], dst[keep]
     if src.size and (max(src.max(), dst.max()) >= n or min(src.min(), dst.min()) < 0):
-        raise ValueError(f"{fname}: node ids outside 0..{n - 1}")
+        raise FileFormatError(f"{fname}: node ids outside 0..{n - 1}")
     return src, dst
 
 
@@ -361,7 +257,7 @@ def load_planetoid(
     allow_unverified: bool = False,
     data_dir: str | os.PathLike[str] | None = None,
     progress: bool | None = None,
-    timeout: float = 60.0,
+    timeout: float = 120.0,
 ) -> Graph:
     """Load Cora, CiteSeer or PubMed from the original raw Planetoid files.
 
@@ -386,8 +282,9 @@ def load_planetoid(
         files live in its ``planetoid`` sub-folder.
     progress : bool, optional
         Progress bar on stderr while downloading (default: when stderr is a terminal).
-    timeout : float
-        Seconds per network operation.
+    timeout : float, default 120
+        Total seconds for downloading one file (connecting, headers and body together;
+        a slower download is cut off and nothing is cached).
 
     Returns
     -------
@@ -400,8 +297,11 @@ def load_planetoid(
 
     Raises
     ------
-    IntegrityError, UnverifiedFileError, FileNotFoundError, UnsafePickleError
-        Each naming the offending file.
+    IntegrityError, UnverifiedFileError, MissingFileError (``OSError``)
+        A file that is corrupt, truncated, unverifiable, missing, too large or too slow
+        to download; each names the file (and the URL).
+    UnsafePickleError, PickleFormatError, FileFormatError (``ValueError``)
+        A file whose content is refused; each names the file.
 
     Examples
     --------
@@ -411,36 +311,43 @@ def load_planetoid(
     (2708, 5278, 7)
     """
     key = check_choice(str(name).lower(), "name", PLANETOID_NAMES)
+    timeout = check_positive_float(timeout, "timeout")
     root_p = Path(root) if root is not None else None
     cache = data_home(data_dir) / "planetoid"
+    remove_stale_parts(cache)  # .part files of a killed earlier download
     if progress is None:
         progress = sys.stderr.isatty()
     files = list(_STRUCTURE_FILES) + (list(_FEATURE_FILES) if features else [])
-    paths = {s: _locate(key, s, root_p, cache, url, download, allow_unverified, bool(progress), timeout)
+    found = {s: _locate(key, s, root_p, cache, url, download, allow_unverified, bool(progress), timeout)
              for s in files}
+    paths = {s: p for s, (p, _) in found.items()}
 
     def fname(s: str) -> str:
         return f"ind.{key}.{s}"
 
-    ally = _dense_labels(_read(paths["ally"], fname("ally")), fname("ally"))
-    y_train = _dense_labels(_read(paths["y"], fname("y")), fname("y"))
+    def read(s: str) -> Any:
+        return _read(paths[s], fname(s), found[s][1])
+
+    ally = _dense_labels(read("ally"), fname("ally"))
+    y_train = _dense_labels(read("y"), fname("y"))
     n_public_train = y_train.shape[0]
     if n_public_train + _PUBLIC_VAL > ally.shape[0] or not np.array_equal(y_train, ally[:n_public_train]):
-        raise ValueError(f"{fname('y')}: expected the first rows of {fname('ally')} ({n_public_train} rows, "
-                         f"{ally.shape[0]} in {fname('ally')})")
-    ty = _dense_labels(_read(paths["ty"], fname("ty")), fname("ty"))
+        raise FileFormatError(f"{fname('y')}: expected the first rows of {fname('ally')} ({n_public_train} rows, "
+                              f"{ally.shape[0]} in {fname('ally')})")
+    ty = _dense_labels(read("ty"), fname("ty"))
     try:
         test_index = np.loadtxt(paths["test.index"], dtype=np.int64, ndmin=1)
     except ValueError as exc:
-        raise ValueError(f"{fname('test.index')}: not a list of integers ({exc})") from None
-    if test_index.size != ty.shape[0]:
-        raise ValueError(f"{fname('test.index')}: {test_index.size} indices but {ty.shape[0]} rows in "
-                         f"{fname('ty')}")
+        raise FileFormatError(f"{fname('test.index')}: not a list of integers ({exc})") from None
+    if test_index.size != ty.shape[0] or test_index.ndim != 1:
+        raise FileFormatError(f"{fname('test.index')}: {test_index.size} indices but {ty.shape[0]} rows in "
+                              f"{fname('ty')}")
     sorted_test = np.sort(test_index)
     n_train_all = ally.shape[0]
     lo, hi = int(sorted_test[0]), int(sorted_test[-1])
-    if lo != n_train_all:
-        raise ValueError(f"{fname('test.index')}: smallest test index {lo}, expected {n_train_all}")
+    if lo != n_train_all or hi - lo + 1 > 2 * test_index.size:
+        raise FileFormatError(f"{fname('test.index')}: test indices {lo}..{hi}, expected to start at {n_train_all} "
+                              f"and to span about {test_index.size} nodes")
     n_test_ext = hi - lo + 1  # CiteSeer: some test ids have no rows in tx / ty
     ty_ext = np.zeros((n_test_ext, ty.shape[1]), dtype=ty.dtype)
     ty_ext[sorted_test - lo] = ty
@@ -451,11 +358,15 @@ def load_planetoid(
 
     x = None
     if features:
-        allx = sp.csr_matrix(_read(paths["allx"], fname("allx")))
-        tx = sp.csr_matrix(_read(paths["tx"], fname("tx")))
+        d = PLANETOID_COUNTS[key][3]
+        allx = checked_csr(read("allx"), str(paths["allx"]))
+        tx = checked_csr(read("tx"), str(paths["tx"]))
         if allx.shape[0] != n_train_all or tx.shape[0] != ty.shape[0]:
-            raise ValueError(f"ind.{key}: feature rows ({allx.shape[0]} + {tx.shape[0]}) do not match the labels "
-                             f"({n_train_all} + {ty.shape[0]})")
+            raise FileFormatError(f"{paths['allx']}: feature rows ({allx.shape[0]} + {tx.shape[0]} in "
+                                  f"{fname('tx')}) do not match the labels ({n_train_all} + {ty.shape[0]})")
+        if allx.shape[1] != d or tx.shape[1] != d:
+            raise FileFormatError(f"{paths['allx']}: {allx.shape[1]} feature columns ({tx.shape[1]} in "
+                                  f"{fname('tx')}); {key} has {d}")
         tx_ext = sp.lil_matrix((n_test_ext, tx.shape[1]), dtype=np.float64)
         tx_ext[sorted_test - lo] = tx
         x = sp.vstack([allx, sp.csr_matrix(tx_ext)]).tocsr()
@@ -463,8 +374,7 @@ def load_planetoid(
         perm[test_index] = sorted_test
         x = x[perm].toarray()
 
-    g_raw = _read(paths["graph"], fname("graph"))
-    src, dst = _edges_from_dict(g_raw, n, fname("graph"))
+    src, dst = _edges_from_dict(read("graph"), n, fname("graph"))
     meta = {"n_train_all": int(n_train_all), "n_test": int(test_index.size), "n_missing_test": int(n_test_ext - ty.shape[0]),
             "files": {s: str(p) for s, p in paths.items()}, "unlabelled_nodes": int(np.sum(labels < 0)),
             "public_split": _public_split(n_public_train, test_index),
