@@ -1,0 +1,188 @@
+"""Measured cells the explorer overlays: a small fresh grid, or rows read from a result table.
+
+A *cell* is one ``(operator, N, p, q, sigma, alpha, self_loops)`` setting with its measured
+mean gap, feature-noise variance and Bayes error per depth, averaged over seeds (rows as
+:func:`oversmooth.experiments.simulate` returns them and ``reproduce`` writes them to
+``results/*.csv``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .. import theory
+from .._utils import check_choice, check_nonneg_int
+from ..errors import DataError, FileFormatError
+from ._curves import EXPLORER_OPERATORS
+
+__all__ = ["GRIDS", "GRID_DEPTH", "grid_configs", "measure_grid", "read_results", "aggregate_cells"]
+
+#: Depth of the fresh grid's runs (the page's default depth range).
+GRID_DEPTH = 24
+#: The fresh grids: (N values, (lambda, c) pairs, operators); sigma = 1, alpha = 0.1, self-loops on.
+GRIDS: dict[str, tuple[tuple[int, ...], tuple[tuple[float, float], ...], tuple[str, ...]]] = {
+    "default": ((500, 2000, 5000), ((0.5, 10.0), (-0.5, 10.0), (0.8, 20.0)), EXPLORER_OPERATORS),
+    "small": ((500,), ((0.5, 10.0), (-0.5, 10.0)), EXPLORER_OPERATORS),
+    "none": ((), (), ()),
+}
+#: Row keys a result table must have.
+REQUIRED = ("operator", "n", "p", "q", "sigma", "depth", "gap", "feature_variance", "bayes_error")
+
+
+def grid_configs(grid: str = "default") -> list[dict[str, Any]]:
+    """The simulate settings of a named grid (``default``, ``small`` or ``none``).
+
+    Examples
+    --------
+    >>> from oversmooth.explore import grid_configs
+    >>> cfg = grid_configs("small")[0]
+    >>> cfg["n"], round(cfg["p"], 6), round(cfg["q"], 6), cfg["operator"]
+    (500, 0.03, 0.01, 'gcn')
+    """
+    grid = check_choice(grid, "grid", tuple(GRIDS))
+    ns, pairs, ops = GRIDS[grid]
+    out = []
+    for n in ns:
+        for lam, c in pairs:
+            p, q = theory.csbm_pq(n, c, lam)
+            for op in ops:
+                out.append({"n": n, "p": p, "q": q, "sigma": 1.0, "operator": op, "alpha": 0.1,
+                            "self_loops": True, "lam": lam, "c": c})
+    return out
+
+
+def measure_grid(grid: str = "default", *, seed: int = 0, seeds: int = 2, depth: int = GRID_DEPTH) -> list[dict]:
+    """Run :func:`~oversmooth.experiments.simulate` on every setting of ``grid``; return its cells.
+
+    Exact variance for N <= 1000, Hutchinson with 32 probes above (the rows say which).
+
+    Examples
+    --------
+    >>> from oversmooth.explore import measure_grid
+    >>> measure_grid("none")
+    []
+    """
+    from ..experiments import simulate
+
+    seed = check_nonneg_int(seed, "seed")
+    rows: list[dict[str, Any]] = []
+    for cfg in grid_configs(grid):
+        method = "exact" if cfg["n"] <= 1000 else "hutchinson"
+        rows += simulate(cfg["n"], cfg["p"], cfg["q"], sigma=cfg["sigma"], depth=depth, operator=cfg["operator"],
+                         alpha=cfg["alpha"], seed=seed, seeds=seeds, method=method, probes=32)
+    return aggregate_cells(rows, source=f"fresh grid '{grid}' (seed {seed})")
+
+
+def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise DataError(f"results file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"cannot read results file {path}: {exc}") from None
+    if path.suffix.lower() == ".csv":
+        from ..experiments import read_csv
+
+        try:
+            return read_csv(path)
+        except (ValueError, KeyError) as exc:
+            raise FileFormatError(f"results file {path} is not a CSV table: {exc}") from None
+    try:
+        if path.suffix.lower() == ".jsonl":
+            data: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"results file {path} is not valid JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("rows")
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise FileFormatError(f"results file {path} must hold a list of row objects (or {{'rows': [...]}})")
+    return data
+
+
+def read_results(path: str | Path) -> list[dict[str, Any]]:
+    """Cells from a result table: a CSV (``reproduce``'s ``results/*.csv``), ``simulate --json`` output or JSON lines.
+
+    Rows need the columns ``operator, n, p, q, sigma, depth, gap, feature_variance, bayes_error``;
+    rows of operators the explorer has no theory for (``gcn-sym``, ``pairnorm``, ...) are left out.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> from oversmooth.explore import read_results
+    >>> path = os.path.join(tempfile.mkdtemp(), "rows.json")
+    >>> row = dict(operator="gcn", n=100, p=0.1, q=0.02, sigma=1.0, depth=0, gap=2.0, feature_variance=1.0,
+    ...            bayes_error=0.16, seed=0)
+    >>> _ = open(path, "w").write(json.dumps({"rows": [row]}))
+    >>> [c["n"] for c in read_results(path)]
+    [100]
+    """
+    path = Path(path)
+    rows = _rows_from_file(path)
+    for i, r in enumerate(rows):
+        missing = [k for k in REQUIRED if k not in r]
+        if missing:
+            raise FileFormatError(f"results file {path}: row {i} lacks column(s) {', '.join(missing)}")
+    return aggregate_cells(rows, source=str(path))
+
+
+def _float(v: Any) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+def _mean(values: Iterable[Any]) -> float | None:
+    arr = np.array([_float(v) for v in values], dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else None
+
+
+def aggregate_cells(rows: Sequence[dict[str, Any]], source: str = "") -> list[dict[str, Any]]:
+    """Group simulate rows into cells (means over seeds per depth); unknown operators are left out.
+
+    Examples
+    --------
+    >>> from oversmooth.explore import aggregate_cells
+    >>> rows = [dict(operator="gcn", n=100, p=0.1, q=0.02, sigma=1.0, depth=0, gap=g, feature_variance=1.0,
+    ...              bayes_error=0.16, seed=s) for s, g in enumerate([1.9, 2.1])]
+    >>> cell = aggregate_cells(rows)[0]
+    >>> cell["seeds"], [round(v, 6) for v in cell["gap"]]
+    (2, [2.0])
+    """
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        op = str(r["operator"])
+        if op not in EXPLORER_OPERATORS:
+            continue
+        alpha = _float(r.get("alpha", 0.1)) if op == "appnp" else None
+        sl = r.get("self_loops", True)
+        sl = sl if isinstance(sl, bool) else str(sl).lower() in ("1", "true", "yes")
+        key = (op, int(r["n"]), _float(r["p"]), _float(r["q"]), _float(r["sigma"]), alpha, sl)
+        groups.setdefault(key, []).append(r)
+    cells = []
+    for (op, n, p, q, sigma, alpha, sl), grp in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        by_depth: dict[int, list[dict[str, Any]]] = {}
+        for r in grp:
+            by_depth.setdefault(int(r["depth"]), []).append(r)
+        depths = sorted(by_depth)
+        methods = sorted({str(r.get("variance_method", "")) for r in grp} - {"", "None"})
+        cells.append({
+            "operator": op, "n": n, "p": p, "q": q, "sigma": sigma, "alpha": alpha, "self_loops": sl,
+            "seeds": len({r.get("seed") for r in grp}), "variance_method": ", ".join(methods) or "unknown",
+            "depths": depths,
+            "gap": [_mean(r["gap"] for r in by_depth[k]) for k in depths],
+            "feature_variance": [_mean(r["feature_variance"] for r in by_depth[k]) for k in depths],
+            "bayes_error": [_mean(r["bayes_error"] for r in by_depth[k]) for k in depths],
+            "realised_error": [_mean(r.get("realised_error") for r in by_depth[k]) for k in depths],
+            "source": source,
+        })
+    return cells
