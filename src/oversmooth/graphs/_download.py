@@ -218,6 +218,10 @@ class _TermAsExit:
 
 
 # --------------------------------------------------------------------------- download
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
 def _stream(url: str, out: Any, fname: str, deadline: _Deadline, max_bytes: int, what_max: str,
             progress: bool, h: Any) -> tuple[int, int | None]:
     done = 0
@@ -250,13 +254,16 @@ def _stream(url: str, out: Any, fname: str, deadline: _Deadline, max_bytes: int,
             raise IntegrityError(f"{fname}: truncated download from {url} (connection closed after "
                                  f"{done + len(exc.partial)} bytes); nothing was written to the cache") from None
     except urllib.error.HTTPError as exc:
-        raise MissingFileError(f"{fname}: download from {url} failed: HTTP {exc.code} {exc.reason}") from None
+        raise MissingFileError(f"{fname}: download from {url} failed: HTTP {exc.code} {_one_line(exc.reason)}") \
+            from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         if isinstance(exc, DataError):
             raise
+        reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):
+            deadline.expired = True  # the socket's own timeout (set to the time left) fired first
         if not deadline.expired:
-            reason = getattr(exc, "reason", exc)
-            raise DataError(f"{fname}: download from {url} failed: {reason}") from None
+            raise DataError(f"{fname}: download from {url} failed: {_one_line(reason)}") from None
     if deadline.expired:
         raise IntegrityError(f"{fname}: download from {url} did not finish within its total deadline of "
                              f"{deadline.seconds:g} s (timeout); nothing was written to the cache")
