@@ -105,7 +105,7 @@ def test_grid_names_and_cli_choices_agree():
 
     assert tuple(GRIDS) == GRID_CHOICES
     cfgs = grid_configs("default")
-    assert len(cfgs) == 27 and {c["operator"] for c in cfgs} == set(EXPLORER_OPERATORS)
+    assert len(cfgs) == 24 and {c["operator"] for c in cfgs} == set(EXPLORER_OPERATORS)
 
 
 def test_read_results_csv_json_and_errors(tmp_path):

@@ -42,6 +42,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--results", default=None, help="a result table to overlay: CSV (reproduce's results/*.csv), "
                    "simulate --json output, or JSON lines of simulate rows")
     p.add_argument("--grid", choices=list(GRID_CHOICES), default="default", help="fresh measured grid simulated at build "
-                   "time: default (27 cells, N = 500/2000/5000, ~10-20 s), small (6 cells, N = 500, ~2 s) or none")
+                   "time: default (24 cells, N = 500 and 2000, ~6 s of CPU), small (6 cells, N = 500, ~2 s) or none")
     p.add_argument("--seed", type=int, default=0, help="seed of the fresh grid (default 0)")
     p.set_defaults(func=_cmd_explore)

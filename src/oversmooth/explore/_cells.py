@@ -26,7 +26,7 @@ __all__ = ["GRIDS", "GRID_DEPTH", "grid_configs", "measure_grid", "read_results"
 GRID_DEPTH = 24
 #: The fresh grids: (N values, (lambda, c) pairs, operators); sigma = 1, alpha = 0.1, self-loops on.
 GRIDS: dict[str, tuple[tuple[int, ...], tuple[tuple[float, float], ...], tuple[str, ...]]] = {
-    "default": ((500, 2000, 5000), ((0.5, 10.0), (-0.5, 10.0), (0.8, 20.0)), EXPLORER_OPERATORS),
+    "default": ((500, 2000), ((0.5, 10.0), (-0.5, 10.0), (0.8, 20.0), (0.3, 20.0)), EXPLORER_OPERATORS),
     "small": ((500,), ((0.5, 10.0), (-0.5, 10.0)), EXPLORER_OPERATORS),
     "none": ((), (), ()),
 }

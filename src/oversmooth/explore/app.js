@@ -165,7 +165,7 @@
     bd.textContent = best === null ? '\u2014' : (best === pr.depth ? '\u2265 ' : '') + best;
     bd.setAttribute('data-depth', best === null ? '' : String(best));
     $('best-depth-sub').innerHTML = best === null ? 'no variance formula for the corrected operator' :
-      'error ' + PL.fmt(th.bayes[best]) + (best === pr.depth ? ' (at the edge: widen the depth range)' : '') +
+      'error ' + (th.bayes[best] === 0 ? '0 (Φ underflows: see the error plot)' : PL.fmt(th.bayes[best])) + (best === pr.depth ? ' (at the edge: widen the depth range)' : '') +
       ' \u00b7 log N / log d = ' + num(Math.log(pr.n) / Math.log(th.d), 3);
     var cards = [
       ['\u03bb', num(th.lam), 'p = ' + num(pr.p, 3) + ', q = ' + num(pr.q, 3)],
@@ -199,6 +199,7 @@
     var r = range(all, 1e-16);
     var notes = [];
     if (th.lam < 0) notes.push('\u03bb < 0 (heterophily): the gap alternates in sign; |gap| is drawn.');
+    if (th.nu !== null && Math.abs(th.nu - th.lam) < 2e-3 && !appnp) notes.push('Here ν ≈ λ: the two lines coincide.');
     if (th.nu === null) notes.push('\u03bd is undefined below the detectability threshold c\u03bb\u00b2 \u2264 1: only \u03bb<sup>n</sup> is drawn.');
     if (pr.operator === 'corrected') notes.push('The corrected operator P \u2212 1\u03c0<sup>T</sup> shifts every node alike: its mean gap is GCN\u2019s.');
     fig('fig-gap', 'Mean gap |\u03bc<sub>2</sub>(n) \u2212 \u03bc<sub>1</sub>(n)| / gap(0)', {width: 540, height: 300,
@@ -237,6 +238,8 @@
       series.push({kind: 'line', pts: pts(th.log10_bayes), color: COL.ours, width: 2.6, label: th.nu === null ?
         'with the \u03bb gap (\u03bd undefined): the package\u2019s prediction' : 'with the \u03bd gap (ours): the package\u2019s prediction'});
       markers.push({x: th.best_depth, label: 'best depth ' + th.best_depth, color: COL.ours});
+      if (th.underflow) series.push({kind: 'hline', y: Math.log10(Number.MIN_VALUE), color: COL.bound, dash: '3 3', width: 1.5,
+        label: 'Φ = 0 below here (double precision)'});
     }
     function lg(v) { return (v || []).map(function (x) { return x === null || !(x > 0) ? null : Math.log10(x); }); }
     if (cell) {

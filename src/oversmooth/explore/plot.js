@@ -37,6 +37,7 @@
      color, dash, width, label}], markers: [{x, label, color}], notes: [text]} */
   function chart(spec) {
     var W = spec.width || 520, H = spec.height || 300, m = {l: 62, r: 14, t: 12, b: 44};
+    if (spec.prelog) m.l = Math.max(62, 34 + 6.5 * String(Math.floor(spec.ymin)).length);  // room for 10^-NNNNN
     var pw = W - m.l - m.r, ph = H - m.t - m.b;
     var ylog = !!spec.ylog, xlog = !!spec.xlog;
     var prelog = !!spec.prelog;
