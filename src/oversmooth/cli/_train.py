@@ -43,7 +43,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     try:
         from ..training import TrainingConfig, TrainingProfiler, quick_config, recipe_config, run_training
-        from ..training._experiment import write_training_csv
+        from ..training import write_training_csv
     except ImportError as exc:
         raise CLIError(f"oversmooth train: error: {exc}") from None
     if args.quick and args.recipe:
@@ -57,7 +57,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "graph": args.graph, "labels": args.labels, "models": args.model, "depths": args.depths, "widths": args.widths,
         "seeds": args.seeds, "seed": args.seed, "n": args.n, "lam": args.lam, "snr": args.snr,
         "degree": args.degree, "feature_dim": args.feature_dim, "normalization": args.normalization,
-        "lr": args.lr, "weight_decay": args.weight_decay, "max_epochs": args.epochs, "patience": args.patience,
+        "operator": args.operator, "lr": args.lr, "weight_decay": args.weight_decay, "max_epochs": args.epochs, "patience": args.patience,
         "dropout": args.dropout, "alpha": args.alpha, "dtype": args.dtype, "threads": args.threads,
         "features": features, "root": args.root, "split": args.split, "feature_norm": args.feature_norm,
     }
@@ -78,7 +78,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     (out / "config.json").write_text(json.dumps({"config": cfg.to_dict(), "quick": bool(args.quick),
                                                  "recipe": cfg.recipe_label(), "runs": len(rows),
                                                  "wall_time_s": total}, indent=1) + "\n", encoding="utf-8")
-    wrote = [str(csv_path), str(out / "config.json")]
+    wrote = [str(csv_path), str(csv_path.with_name("timings.csv")), str(out / "config.json")]
     if profiler is not None:
         wrote.append(str(profiler.write_csv(out / "profile.csv")))
         if not args.no_figure:
@@ -90,7 +90,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     r0 = rows[0]
     print(f"oversmooth train  graph={cfg.graph} ({r0['features']} features: {r0['features_source']}; "
           f"N={r0['n']})  split={r0['split']} ({r0['n_train']}/{r0['n_val']}/{r0['n_test']})  "
-          f"normalization={cfg.normalization}  "
+          f"normalization={cfg.normalization}  operator={cfg.operator}  "
           f"threads={cfg.threads}  {len(rows)} runs in {total:.1f} s")
     print(f"recipe: {r0['recipe']}; feature_norm={r0['feature_norm']}, weight decay on {r0['weight_decay_scope']}, "
           f"{r0['model_selection']}")
@@ -111,7 +111,7 @@ def add_parser(sub: Any) -> None:
         "(--features gaussian or FILE to choose); every row says which features and which split were used. "
         "--recipe kipf trains Kipf & Welling's GCN (public split, D^-1/2 (A+I) D^-1/2, row-normalised "
         "features, hidden 16, dropout 0.5, lr 0.01, weight decay 5e-4 on the first layer, 200 epochs with "
-        "their early stopping). Writes DIR/training.csv (tidy, one row per run), DIR/config.json and "
+        "their early stopping). Writes DIR/training.csv (tidy, one row per run; same seed, same bytes), DIR/timings.csv (wall times), DIR/config.json and "
         "DIR/figures/training.png|svg; with --profile also DIR/profile.csv (run x layer x metric) and "
         "DIR/figures/profile_<model>_depth<n>.png|svg. Needs `pip install 'oversmooth[train]'`.",
         epilog="examples:\n  oversmooth train --quick --out out-train\n"
@@ -168,6 +168,9 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--feature-norm", choices=["none", "row"], default=None,
                    help="row: divide each feature row by its sum (default none; --recipe kipf: row)")
     t = p.add_argument_group("training")
+    t.add_argument("--operator", choices=["gcn", "corrected"], default=None,
+                   help="gcn: propagate with P (default); corrected: with P - u w^T, the stationary component "
+                        "removed at every layer (Wang, Baranwal & Fountoulakis 2024; models linear, sgc, gcn)")
     t.add_argument("--normalization", choices=["rw", "sym"], default=None,
                    help="rw = D^-1 A (the paper's, default), sym = D^-1/2 A D^-1/2")
     t.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.01)")

@@ -29,6 +29,7 @@ with warnings.catch_warnings():  # PyG's import calls torch.jit.script, deprecat
 from ._backend import DTYPES, deterministic, to_edge_index, to_torch_sparse, torch_dtype, torch_seed  # noqa: E402
 from ._experiment import (  # noqa: E402
     GRAPHS,
+    TIMING_COLUMNS,
     TRAIN_COLUMNS,
     RunContext,
     TrainingConfig,
@@ -39,13 +40,16 @@ from ._experiment import (  # noqa: E402
     random_split,
     recipe_config,
     run_training,
+    write_training_csv,
 )
 from ._embeddings import layer_embeddings  # noqa: E402
 from ._fit import SELECTIONS, FitResult, fit, weight_decay_groups  # noqa: E402
 from ._models import (  # noqa: E402
+    CORRECTED_MODELS,
     MODELS,
     NORMALIZATION_LABELS,
     PYG_MODELS,
+    TRAIN_OPERATORS,
     LinearClassifier,
     LinearGNN,
     PygGNN,
@@ -98,4 +102,8 @@ __all__ = [
     "load_graph_source",
     "GRAPHS",
     "TRAIN_COLUMNS",
+    "TIMING_COLUMNS",
+    "write_training_csv",
+    "TRAIN_OPERATORS",
+    "CORRECTED_MODELS",
 ]

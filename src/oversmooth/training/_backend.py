@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .._utils import check_choice, check_positive_int
+from .._utils import check_choice, check_positive_int, derive_seed
 
 __all__ = ["to_torch_sparse", "to_edge_index", "torch_seed", "deterministic", "DTYPES", "torch_dtype"]
 
@@ -87,19 +87,20 @@ def to_edge_index(P: Any, dtype: str = "float32") -> tuple[torch.Tensor, torch.T
     return edge_index, weight
 
 
-def torch_seed(*keys: int) -> int:
-    """An int seed for ``torch.manual_seed`` from integer keys, through ``SeedSequence``.
+def torch_seed(seed: int, *purpose: str | int) -> int:
+    """The ``torch.manual_seed`` of one run: ``derive_seed(seed, "torch", *purpose, as_int=True)``.
+
+    One derivation helper for every stream of the package
+    (:func:`oversmooth._utils.derive_seed`): the torch stream of a run never replays the
+    graph, feature, split or probe streams of the same seed.
 
     Examples
     --------
     >>> from oversmooth.training import torch_seed
-    >>> torch_seed(0, 1) == torch_seed(0, 1) != torch_seed(0, 2)
+    >>> torch_seed(0, "gcn", 2) == torch_seed(0, "gcn", 2) != torch_seed(0, "gcn", 4)
     True
     """
-    for k in keys:
-        if int(k) < 0:
-            raise ValueError(f"seed keys must be >= 0, got {k}")
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(2, np.uint64)[0] % (2**63 - 1))
+    return int(derive_seed(seed, "torch", *purpose, as_int=True))
 
 
 @contextlib.contextmanager

@@ -28,35 +28,50 @@ from .._utils import (
     check_positive_float,
     check_positive_int,
     check_probability,
-    spawn_generators,
+    derive_seed,
 )
+from ..errors import ValidationError
 from .._version import __version__
 from ..graphs import Graph, gaussian_class_features, random_split, resolve_split, sample_csbm
 from ..measures import depth_profile
-from ..operators import iter_propagate, normalize_adjacency
+from ..operators import iter_propagate, normalize_adjacency, stationary_projection
 from ..theory import csbm_pq  # re-exported: (p, q) from the degree and lambda
 from ._backend import DTYPES, deterministic, torch_dtype, torch_seed
 from ._fit import SELECTIONS, fit, weight_decay_groups
-from ._models import MODELS, PYG_MODELS, LinearClassifier, build_model, model_normalization
+from ._models import (
+    CORRECTED_MODELS,
+    MODELS,
+    PYG_MODELS,
+    TRAIN_OPERATORS,
+    LinearClassifier,
+    build_model,
+    model_normalization,
+)
 from ._recipes import FEATURE_NORMS, RECIPES, row_normalize
 
 __all__ = ["TrainingConfig", "run_training", "quick_config", "recipe_config", "random_split", "class_features",
-           "csbm_pq", "load_graph_source", "GRAPHS", "TRAIN_COLUMNS", "RunContext"]
+           "csbm_pq", "load_graph_source", "GRAPHS", "TRAIN_COLUMNS", "TIMING_COLUMNS", "write_training_csv",
+           "RunContext"]
 
 #: Named graph sources besides a file path.
 GRAPHS = ("csbm", "cora", "citeseer", "pubmed")
 
-#: Columns of every training row, in order (the documented CSV contract).
+#: Columns of every training row, in order (the documented CSV contract: same seed, same bytes).
 TRAIN_COLUMNS = (
     "graph", "n", "n_edges", "n_classes", "p", "q", "lam", "mean_degree", "snr", "features", "feature_dim",
-    "self_loops", "normalization", "model", "depth", "width", "seed", "run_seed", "split", "n_train", "n_val",
-    "n_test", "optimizer", "lr", "weight_decay", "dropout", "alpha", "max_epochs", "patience", "init",
+    "self_loops", "normalization", "operator", "model", "depth", "width", "seed", "run_seed", "split", "n_train",
+    "n_val", "n_test", "optimizer", "lr", "weight_decay", "dropout", "alpha", "max_epochs", "patience", "init",
     "standardize", "epochs", "best_epoch", "train_acc", "val_acc", "test_acc", "final_loss", "grad_norm_start",
-    "grad_norm_end", "wall_time_s", "bayes_accuracy", "bayes_accuracy_best", "bayes_best_depth",
+    "grad_norm_end", "bayes_accuracy", "bayes_accuracy_best", "bayes_best_depth",
     "core_realised_accuracy", "threads", "dtype", "torch_version", "torch_geometric_version",
     "oversmooth_version", "features_source", "feature_norm", "split_source", "recipe", "weight_decay_scope",
     "model_selection", "bias",
 )
+
+#: The run key and its wall time: ``timings.csv`` beside ``training.csv`` (timings differ between
+#: runs, so they stay out of the file promised byte-identical). Rows also carry ``wall_time_s``.
+TIMING_COLUMNS = ("graph", "n", "lam", "snr", "operator", "model", "depth", "width", "seed", "run_seed",
+                  "epochs", "wall_time_s")
 
 
 def _tuple(v: Any) -> tuple[Any, ...]:
@@ -79,9 +94,11 @@ class TrainingConfig:
     depths, widths : tuple of int
         Propagation depths n and hidden widths w (``sgc`` has no width: one run per depth).
     seeds, seed : int
-        Replicates ``seed, seed + 1, ...``: each draws its own graph (CSBM), features
-        (Gaussian) and 60/20/20 split from ``SeedSequence(seed_i)``; the torch seed of a run
-        derives from ``(seed_i, config, model, depth, width)``.
+        Replicates ``seed, seed + 1, ...`` (replicate ``seed_i`` is the same in every run that
+        includes it): its graph (CSBM), features (Gaussian), split and Hutchinson probes come
+        from ``derive_seed(seed_i, "graph" | "features" | "split" | "probes")`` and each run's
+        torch seed from ``derive_seed(seed_i, "torch", config, model, depth, width)``
+        (:func:`oversmooth._utils.derive_seed`: one independent stream per purpose).
     n, lam, snr : tuple
         CSBM grid: nodes N, lambda = (p - q)/(p + q), and the feature signal-to-noise
         ratio ``||mu_1 - mu_0|| / sigma`` (sigma = 1). ``snr`` also sets the Gaussian class
@@ -92,6 +109,11 @@ class TrainingConfig:
         d of the Gaussian class features (``mu_c = (snr / sqrt 2) e_c``, needs d >= K).
     normalization : {"rw", "sym"}
         ``rw`` = D^-1 A (the paper's, default), ``sym`` = D^-1/2 A D^-1/2; with self-loops.
+    operator : {"gcn", "corrected"}
+        ``gcn`` (default) propagates with ``P``; ``corrected`` with ``P - u w^T``, the
+        principal component removed (Wang, Baranwal & Fountoulakis, 2024;
+        :func:`oversmooth.operators.stationary_projection` of ``normalization``), for the
+        models ``linear``, ``sgc`` and ``gcn``.
     lr, weight_decay, max_epochs, patience : Adam and early stopping
     dropout : float
         Feature dropout of the PyG models (the linear models have none).
@@ -152,6 +174,7 @@ class TrainingConfig:
     degree: float = 10.0
     feature_dim: int = 16
     normalization: str = "rw"
+    operator: str = "gcn"
     lr: float = 0.01
     weight_decay: float = 5e-4
     max_epochs: int = 300
@@ -177,13 +200,13 @@ class TrainingConfig:
         for name in ("models", "depths", "widths", "n", "lam", "snr"):
             set_(self, name, _tuple(getattr(self, name)))
             if not getattr(self, name):
-                raise ValueError(f"{name} must not be empty")
+                raise ValidationError(f"{name} must not be empty")
         if not isinstance(self.graph, str) or not self.graph:
-            raise ValueError(f"graph must be one of {', '.join(GRAPHS)} or a file path, got {self.graph!r}")
+            raise ValidationError(f"graph must be one of {', '.join(GRAPHS)} or a file path, got {self.graph!r}")
         if self.graph not in GRAPHS and not os.path.exists(self.graph):
-            raise ValueError(f"graph must be one of {', '.join(GRAPHS)} or an existing file, got {self.graph!r}")
+            raise ValidationError(f"graph must be one of {', '.join(GRAPHS)} or an existing file, got {self.graph!r}")
         if self.labels is not None and not os.path.exists(self.labels):
-            raise ValueError(f"labels must be an existing file, got {self.labels!r}")
+            raise ValidationError(f"labels must be an existing file, got {self.labels!r}")
         for m in self.models:
             check_choice(m, "model", MODELS)
         set_(self, "depths", tuple(check_positive_int(d, "depths") for d in self.depths))
@@ -195,7 +218,7 @@ class TrainingConfig:
             except (TypeError, ValueError):
                 ok = False
             if not ok:
-                raise ValueError(f"lam must be a number in [-1, 1], got {v!r}")
+                raise ValidationError(f"lam must be a number in [-1, 1], got {v!r}")
         set_(self, "lam", tuple(float(v) for v in self.lam))
         set_(self, "snr", tuple(check_positive_float(v, "snr", allow_zero=True) for v in self.snr))
         check_positive_int(self.seeds, "seeds")
@@ -203,6 +226,15 @@ class TrainingConfig:
         check_positive_float(self.degree, "degree")
         check_positive_int(self.feature_dim, "feature_dim")
         check_choice(self.normalization, "normalization", ("rw", "sym"))
+        check_choice(self.operator, "operator", TRAIN_OPERATORS)
+        if self.operator == "corrected":
+            other = [m for m in self.models if m not in CORRECTED_MODELS]
+            if other:
+                raise ValidationError(f"operator 'corrected' trains the models {', '.join(CORRECTED_MODELS)}; "
+                                      f"drop {', '.join(other)} from models or use operator 'gcn'")
+        if self.labels is not None and self.graph in GRAPHS:
+            raise ValidationError(f"labels is for a graph file; {self.graph!r} "
+                                  f"{'is sampled with its own' if self.graph == 'csbm' else 'ships its own'} labels")
         check_positive_float(self.lr, "lr")
         check_positive_float(self.weight_decay, "weight_decay", allow_zero=True)
         check_positive_int(self.max_epochs, "max_epochs")
@@ -213,19 +245,19 @@ class TrainingConfig:
         check_positive_int(self.threads, "threads")
         if self.features is not None:
             if not isinstance(self.features, str) or not self.features:
-                raise ValueError(f"features must be 'gaussian' or a feature file path, got {self.features!r}")
+                raise ValidationError(f"features must be 'gaussian' or a feature file path, got {self.features!r}")
             if self.features != "gaussian" and not os.path.isfile(self.features):
-                raise ValueError(f"features must be 'gaussian' or an existing .npy/.npz file, got {self.features!r}")
+                raise ValidationError(f"features must be 'gaussian' or an existing .npy/.npz file, got {self.features!r}")
             if self.features != "gaussian" and self.graph == "csbm":
-                raise ValueError("features: a feature file needs a fixed graph, not the CSBM (sampled per seed)")
+                raise ValidationError("features: a feature file needs a fixed graph, not the CSBM (sampled per seed)")
         if self.root is not None and not os.path.isdir(self.root):
-            raise ValueError(f"root must be an existing folder of raw Planetoid files, got {self.root!r}")
+            raise ValidationError(f"root must be an existing folder of raw Planetoid files, got {self.root!r}")
         if not isinstance(self.split, str) or not self.split:
-            raise ValueError(f"split must be 'public', 'random' or an .npz split file, got {self.split!r}")
+            raise ValidationError(f"split must be 'public', 'random' or an .npz split file, got {self.split!r}")
         if self.split not in ("public", "random") and not os.path.isfile(self.split):
-            raise ValueError(f"split must be 'public', 'random' or an existing .npz split file, got {self.split!r}")
+            raise ValidationError(f"split must be 'public', 'random' or an existing .npz split file, got {self.split!r}")
         if self.split == "public" and self.graph == "csbm":
-            raise ValueError("split 'public' is the Planetoid split: use it with cora, citeseer or pubmed")
+            raise ValidationError("split 'public' is the Planetoid split: use it with cora, citeseer or pubmed")
         check_choice(self.feature_norm, "feature_norm", FEATURE_NORMS)
         check_choice(self.weight_decay_scope, "weight_decay_scope", ("all", "first"))
         check_choice(self.selection, "selection", SELECTIONS)
@@ -338,7 +370,7 @@ def class_features(labels: np.ndarray, snr: float, dim: int, rng: np.random.Gene
     k = int(labels.max()) + 1
     dim = check_positive_int(dim, "feature_dim")
     if dim < k:
-        raise ValueError(f"feature_dim must be >= the number of classes ({k}) for class features, got {dim}")
+        raise ValidationError(f"feature_dim must be >= the number of classes ({k}) for class features, got {dim}")
     mu = np.zeros((k, dim))
     mu[np.arange(k), np.arange(k)] = float(snr) / math.sqrt(2.0)
     return gaussian_class_features(labels, mu, 1.0, rng), mu
@@ -372,7 +404,7 @@ def load_graph_source(graph: str, *, labels: str | None = None, real_features: b
     from .. import graphs
 
     if graph == "csbm":
-        raise ValueError("the CSBM is sampled per seed, not loaded")
+        raise ValidationError("the CSBM is sampled per seed, not loaded")
     if not real_features:
         features = "gaussian"
     use_own = features is None
@@ -404,7 +436,7 @@ def load_graph_source(graph: str, *, labels: str | None = None, real_features: b
     else:
         g = graphs.read_graph(graph, labels=labels, features=feat_arg)
     if g.n_classes < 2:
-        raise ValueError(f"graph file {graph!r} must come with labels of at least 2 classes")
+        raise ValidationError(f"graph file {graph!r} must come with labels of at least 2 classes")
     if feat_arg is not None:
         return g, "file"
     kind = "real" if (use_own and g.features is not None) else "gaussian"
@@ -530,7 +562,9 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
     for ci, gc in enumerate(gcfgs):
         for si in range(config.seeds):
             seed_i = config.seed + si
-            rng_graph, rng_features, rng_split, rng_probes = spawn_generators(np.random.SeedSequence(seed_i), 4)
+            rng_graph, rng_features, rng_split, rng_probes = (
+                np.random.default_rng(derive_seed(seed_i, purpose)) for purpose in ("graph", "features", "split",
+                                                                                    "probes"))
             meta: dict[str, Any] = {"p": None, "q": None, "lam": None}
             if base is None:
                 p, q = csbm_pq(gc["n"], config.degree, gc["lam"])
@@ -550,6 +584,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
             x_np = row_normalize(x_np, config.feature_norm)
             graph = Graph(g.adjacency, labels, x_np, name=g.name, source=g.source, check_symmetric=False)
             P = normalize_adjacency(graph, config.normalization)
+            principal = stationary_projection(graph, config.normalization) if config.operator == "corrected" else None
             tr, va, te = fixed_split if fixed_split is not None else random_split(labels, rng_split)
             split = tuple(torch.from_numpy(a.astype(np.int64)) for a in (tr, va, te))
             y = torch.from_numpy(np.clip(labels, 0, None).astype(np.int64))
@@ -558,12 +593,14 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
             n_classes = int(labels.max()) + 1
             profile = None
             if config.bayes and mu is not None:
-                profile = depth_profile(graph, max_depth, normalization=config.normalization, mu=mu, sigma=1.0,
+                profile = depth_profile(graph, max_depth, operator=config.operator,
+                                        normalization=config.normalization, mu=mu, sigma=1.0,
                                         variance="hutchinson", probes=32, seed=rng_probes)
             hn: dict[int, np.ndarray] = {}
             if "sgc" in config.models:
                 wanted = set(config.depths)
-                for k, h in enumerate(iter_propagate(P, x_np, max_depth)):
+                for k, h in enumerate(iter_propagate(P, x_np, max_depth, operator=config.operator,
+                                                     principal=principal)):
                     if k in wanted:
                         hn[k] = _standardize(h)
             common = {
@@ -588,7 +625,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
             for mi, model_name in enumerate(config.models):
                 for depth in config.depths:
                     for width in ((None,) if model_name == "sgc" else config.widths):
-                        run_seed = torch_seed(seed_i, ci, mi, depth, width or 0)
+                        run_seed = torch_seed(seed_i, ci, model_name, depth, width or 0)
                         label = f"{model_name} n={depth} w={width or '-'} seed={seed_i}"
                         bar.start(label)
                         with deterministic(run_seed, config.threads):
@@ -598,7 +635,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                             else:
                                 model = build_model(model_name, P, x_np.shape[1], width, depth, n_classes,
                                                     dropout=config.dropout, alpha=config.alpha, dtype=config.dtype,
-                                                    bias=config.bias)
+                                                    bias=config.bias, principal=principal)
                                 sparse_ok = x_sparse is not None and model_name in PYG_MODELS and model_name != "gat"
                                 inputs = x_sparse if sparse_ok else x
                             groups = weight_decay_groups(model, config.weight_decay, config.weight_decay_scope)
@@ -608,6 +645,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                         linear = model_name in ("linear", "sgc")
                         row = {
                             **common, "normalization": model_normalization(model_name, config.normalization),
+                            "operator": config.operator,
                             "model": model_name, "depth": depth, "width": width, "run_seed": run_seed,
                             "dropout": 0.0 if linear else config.dropout,
                             "alpha": config.alpha if model_name in ("appnp", "gcnii") else None,
@@ -622,7 +660,7 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
                         if profile is not None:
                             row["bayes_accuracy"] = _one_minus(profile[depth].get("bayes_error"))
                             row["core_realised_accuracy"] = _one_minus(profile[depth].get("realised_error"))
-                        rows.append({c: row.get(c) for c in TRAIN_COLUMNS})
+                        rows.append({**{c: row.get(c) for c in TRAIN_COLUMNS}, "wall_time_s": row["wall_time_s"]})
                         if on_row is not None:
                             on_row(rows[-1])
                         if on_model is not None:
@@ -634,7 +672,24 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
 
 
 def write_training_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    """Write training rows with :func:`oversmooth.experiments.write_csv` in :data:`TRAIN_COLUMNS` order."""
+    """Write training rows in :data:`TRAIN_COLUMNS` order, and their wall times to ``timings.csv`` beside.
+
+    ``training.csv`` holds only what the seed determines (the same seed gives the same
+    bytes); the run key and ``wall_time_s`` (:data:`TIMING_COLUMNS`) go to ``timings.csv``
+    in the same folder.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from oversmooth.training import TrainingConfig, run_training, write_training_csv
+    >>> rows = run_training(TrainingConfig(models=("sgc",), depths=(1,), n=(100,), seeds=1, max_epochs=5),
+    ...                     progress=False)
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_training_csv(rows, d / "training.csv").name, (d / "timings.csv").is_file()
+    ('training.csv', True)
+    """
     from ..experiments._table import write_csv
 
+    path = Path(path)
+    write_csv(rows, path.with_name("timings.csv"), columns=TIMING_COLUMNS)
     return write_csv(rows, path, columns=TRAIN_COLUMNS)
