@@ -176,7 +176,8 @@ CHECKS = [
 
 #: Moves a reader makes: (what, control id, new value: a slider index or a radio value)
 MOVES = [("N slider to 100000", "s-n", 11), ("sigma slider to 0.5", "s-sigma", 10), ("operator to APPNP", "op", "appnp"),
-         ("alpha slider to 0.3", "s-alpha", 30), ("operator to GCN, N to 200", "op", "gcn"), ("", "s-n", 1)]
+         ("alpha slider to 0.3", "s-alpha", 30), ("operator to GCN, N to 200", "op", "gcn"), ("", "s-n", 1),
+         ("parametrisation to p and q (same graph)", "mode", "pq"), ("p slider to 0.1", "s-p", 40)]
 
 _PROBE = """<script>
 window.addEventListener('load', function () {
@@ -189,8 +190,8 @@ window.addEventListener('load', function () {
   }
   out.steps.push(shown());
   __MOVES__.forEach(function (mv) {
-    if (mv[1] === 'op') {
-      var r = document.querySelector('input[name=op][value=' + mv[2] + ']');
+    if (mv[1] === 'op' || mv[1] === 'mode') {
+      var r = document.querySelector('input[name=' + mv[1] + '][value=' + mv[2] + ']');
       r.checked = true; r.dispatchEvent(new Event('change', {bubbles: true}));
     } else {
       var s = document.getElementById(mv[1]);
@@ -238,13 +239,15 @@ def test_explorer_in_headless_chromium(tmp_path):
                            alpha=prm["alpha"], self_loops=prm["self_loops"], depth=prm["depth"])
         assert step["depth"] == str(py["best_depth"]), (prm, step, py["best_depth"])
         shown.append(int(step["depth"]))
-    assert [s["params"]["n"] for s in steps] == [2000, 100000, 100000, 100000, 100000, 100000, 200]
+    assert [s["params"]["n"] for s in steps] == [2000, 100000, 100000, 100000, 100000, 100000, 200, 200, 200]
     assert steps[1]["params"]["sigma"] == 1.0 and steps[2]["params"]["sigma"] == 0.5
     assert shown[0] != shown[1], "moving the N slider changes the best depth (4 -> 7 at lambda 0.5, c 10)"
     assert steps[3]["params"]["operator"] == "appnp" and steps[4]["params"]["alpha"] == 0.3
     # measured points appear where the sliders hit the stored cell, and only there
-    assert [s["cell"] for s in steps] == [-1] * 6 + [0]
-    assert steps[-1]["points"] == 7 and steps[-2]["points"] == 0
+    assert [s["cell"] for s in steps] == [-1] * 6 + [0, 0, -1]
+    assert [s["points"] for s in steps[5:]] == [0, 7, 7, 0]
+    assert steps[7]["params"]["p"] == 0.075 and shown[7] == shown[6]  # the p/q sliders start at the same graph
+    assert steps[8]["params"]["p"] == 0.1 and steps[8]["params"]["q"] == 0.025
     artifacts = os.environ.get("OVERSMOOTH_ARTIFACTS")
     if artifacts:  # a full-page screenshot for CI (look at it)
         path = tmp_path / "explorer.html"

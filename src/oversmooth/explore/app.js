@@ -8,13 +8,15 @@
 
   var N_VALUES = [100, 200, 300, 500, 1000, 2000, 3000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000];
   var C_VALUES = [1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000];
-  function pqValue(k) { return +Math.pow(10, -5 + k / 20).toPrecision(3); }  // k = 0..100: 1e-5 .. 1
+  var PQ_VALUES = [];  // 1e-5 .. 1, ten steps a decade (mantissas 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5)
+  for (var e = -5; e < 0; e++) [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5].forEach(function (m) { PQ_VALUES.push(+(m * Math.pow(10, e)).toPrecision(3)); });
+  PQ_VALUES.push(1);
   var SLIDERS = {
     n: {label: 'N (nodes)', min: 0, max: N_VALUES.length - 1, value: function (k) { return N_VALUES[k]; }},
     lam: {label: '\u03bb = (p \u2212 q)/(p + q)', min: -19, max: 19, value: function (k) { return k / 20; }},
     c: {label: 'c = (N/2)(p + q), mean neighbours', min: 0, max: C_VALUES.length - 1, value: function (k) { return C_VALUES[k]; }},
-    p: {label: 'p (within blocks)', min: 0, max: 100, value: pqValue},
-    q: {label: 'q (across blocks)', min: 0, max: 100, value: pqValue},
+    p: {label: 'p (within blocks)', min: 0, max: PQ_VALUES.length - 1, value: function (k) { return PQ_VALUES[k]; }},
+    q: {label: 'q (across blocks)', min: 0, max: PQ_VALUES.length - 1, value: function (k) { return PQ_VALUES[k]; }},
     sigma: {label: '\u03c3 (feature noise)', min: 1, max: 80, value: function (k) { return k / 20; }},
     alpha: {label: '\u03b1 (APPNP teleport)', min: 1, max: 99, value: function (k) { return k / 100; }},
     depth: {label: 'depth range (layers shown)', min: 4, max: 64, value: function (k) { return k; }}
@@ -74,12 +76,15 @@
     });
     buildCells();
   }
-  function syncMode(prev) {  // keep the graph when switching parametrisation (snapped to the sliders' values)
-    if (state.mode === 'pq') { state.k.p = nearest(SLIDERS.p, prev.p); state.k.q = nearest(SLIDERS.q, prev.q); }
+  function snap(prev, which) {  // put the sliders of one parametrisation at the graph prev (nearest slider values)
+    if (which === 'pq') { state.k.p = nearest(SLIDERS.p, prev.p); state.k.q = nearest(SLIDERS.q, prev.q); }
     else {
       state.k.lam = nearest(SLIDERS.lam, T.lam(prev.p, prev.q) || 0.05);
       state.k.c = nearest(SLIDERS.c, (prev.n / 2) * (prev.p + prev.q));
     }
+  }
+  function syncMode(prev) {  // keep the graph when switching parametrisation
+    snap(prev, state.mode);
     ['p', 'q', 'lam', 'c'].forEach(function (k) { $('s-' + k).value = state.k[k]; });
   }
   function setFromCell(cell) {
@@ -148,6 +153,7 @@
       $('best-depth-value').textContent = '\u2014';
       return;
     }
+    writeHash(pr);
     var th = T.curves(pr), ci = matchCell(pr), cell = ci >= 0 ? D.cells[ci] : null;
     OS.current = th;
     readout(pr, th, cell);
@@ -169,7 +175,7 @@
       ' \u00b7 log N / log d = ' + num(Math.log(pr.n) / Math.log(th.d), 3);
     var cards = [
       ['\u03bb', num(th.lam), 'p = ' + num(pr.p, 3) + ', q = ' + num(pr.q, 3)],
-      ['c, d', num(th.c, 4) + ', ' + num(th.d, 4), 'neighbours; degree with self-loop'],
+      ['c, d', num(th.c, 4) + ', ' + num(th.d, 4), 'mean neighbours; degree d = c + ' + (pr.self_loops ? '1 (self-loop)' : '0')],
       ['\u03bd (ours)', num(th.nu), th.nu === null ? 'undefined: c\u03bb\u00b2 = ' + num(det, 3) + ' \u2264 1' : 'c\u03bb\u00b2 = ' + num(det, 3) + ' > 1'],
       ['\u03a3\u03c0\u00b2', PL.fmt(th.pi_sq_sum), 'saturation; 1/N = ' + PL.fmt(1 / pr.n)]
     ];
@@ -293,7 +299,14 @@
       else if (SLIDERS[k] && isFinite(+v)) state.k[k] = nearest(SLIDERS[k], +v);
     });
   }
+  function writeHash(pr) {  // a shareable link to the current settings
+    var h = 'n=' + pr.n + '&' + (state.mode === 'lamc' ? 'lam=' + val('lam') + '&c=' + val('c') : 'mode=pq&p=' + pr.p + '&q=' + pr.q) +
+      '&sigma=' + pr.sigma + '&op=' + pr.operator + (pr.operator === 'appnp' ? '&alpha=' + pr.alpha : '') + '&depth=' + pr.depth +
+      (pr.self_loops ? '' : '&loops=0');
+    try { history.replaceState(null, '', '#' + h); } catch (err) { /* some file:// contexts refuse: the page still works */ }
+  }
   fromHash();
+  snap(params(), state.mode === 'lamc' ? 'pq' : 'lamc');  // the other parametrisation's sliders start at the same graph
   buildControls();
   $('footer').textContent = 'Built by oversmooth ' + D.version + (D.build_seconds !== null ? ' in ' + D.build_seconds + ' s' : '') +
     '. Measured points: ' + D.cells_source + ' (' + (D.cells || []).length + ' cells; mean over seeds). ' +
