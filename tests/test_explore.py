@@ -177,7 +177,8 @@ CHECKS = [
 #: Moves a reader makes: (what, control id, new value: a slider index or a radio value)
 MOVES = [("N slider to 100000", "s-n", 11), ("sigma slider to 0.5", "s-sigma", 10), ("operator to APPNP", "op", "appnp"),
          ("alpha slider to 0.3", "s-alpha", 30), ("operator to GCN, N to 200", "op", "gcn"), ("", "s-n", 1),
-         ("parametrisation to p and q (same graph)", "mode", "pq"), ("p slider to 0.1", "s-p", 40)]
+         ("parametrisation to p and q (same graph)", "mode", "pq"), ("p slider to 0.1", "s-p", 40),
+         ("click the stored cell off the sliders' grid", "chip", 1), ("depth slider to 10 (stays on the cell)", "s-depth", 10)]
 
 _PROBE = """<script>
 window.addEventListener('load', function () {
@@ -190,7 +191,9 @@ window.addEventListener('load', function () {
   }
   out.steps.push(shown());
   __MOVES__.forEach(function (mv) {
-    if (mv[1] === 'op' || mv[1] === 'mode') {
+    if (mv[1] === 'chip') {
+      document.querySelector('button.chip[data-cell="' + mv[2] + '"]').click();
+    } else if (mv[1] === 'op' || mv[1] === 'mode') {
       var r = document.querySelector('input[name=' + mv[1] + '][value=' + mv[2] + ']');
       r.checked = true; r.dispatchEvent(new Event('change', {bubbles: true}));
     } else {
@@ -215,7 +218,9 @@ def test_explorer_in_headless_chromium(tmp_path):
     from oversmooth.theory import csbm_pq
 
     p, q = csbm_pq(200, 10.0, 0.5)
-    cells = aggregate_cells(simulate(200, p, q, depth=6, sigma=0.5, seeds=2, method="exact"), source="test cell")
+    cells = aggregate_cells(simulate(200, p, q, depth=6, sigma=0.5, seeds=2, method="exact"))
+    # and one whose N, p, q and sigma lie on no slider's grid: reached by clicking its button
+    cells += aggregate_cells(simulate(150, 0.07, 0.021, depth=12, sigma=1.33, method="exact"))
     page = render_explorer(cells, source="test cell")
     probed = tmp_path / "probed.html"
     probe = _PROBE.replace("__MOVES__", json.dumps(MOVES)).replace("__CHECKS__", json.dumps(CHECKS))
@@ -239,13 +244,14 @@ def test_explorer_in_headless_chromium(tmp_path):
                            alpha=prm["alpha"], self_loops=prm["self_loops"], depth=prm["depth"])
         assert step["depth"] == str(py["best_depth"]), (prm, step, py["best_depth"])
         shown.append(int(step["depth"]))
-    assert [s["params"]["n"] for s in steps] == [2000, 100000, 100000, 100000, 100000, 100000, 200, 200, 200]
+    assert [s["params"]["n"] for s in steps] == [2000, 100000, 100000, 100000, 100000, 100000, 200, 200, 200, 150, 150]
     assert steps[1]["params"]["sigma"] == 1.0 and steps[2]["params"]["sigma"] == 0.5
     assert shown[0] != shown[1], "moving the N slider changes the best depth (4 -> 7 at lambda 0.5, c 10)"
     assert steps[3]["params"]["operator"] == "appnp" and steps[4]["params"]["alpha"] == 0.3
     # measured points appear where the sliders hit the stored cell, and only there
-    assert [s["cell"] for s in steps] == [-1] * 6 + [0, 0, -1]
-    assert [s["points"] for s in steps[5:]] == [0, 7, 7, 0]
+    assert [s["cell"] for s in steps] == [-1] * 6 + [0, 0, -1, 1, 1]
+    assert [s["points"] for s in steps[5:]] == [0, 7, 7, 0, 13, 11]
+    assert {k: steps[9]["params"][k] for k in ("p", "q", "sigma", "depth")} == dict(p=0.07, q=0.021, sigma=1.33, depth=24)
     assert steps[7]["params"]["p"] == 0.075 and shown[7] == shown[6]  # the p/q sliders start at the same graph
     assert steps[8]["params"]["p"] == 0.1 and steps[8]["params"]["q"] == 0.025
     artifacts = os.environ.get("OVERSMOOTH_ARTIFACTS")

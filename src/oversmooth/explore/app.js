@@ -21,7 +21,7 @@
     alpha: {label: '\u03b1 (APPNP teleport)', min: 1, max: 99, value: function (k) { return k / 100; }},
     depth: {label: 'depth range (layers shown)', min: 4, max: 64, value: function (k) { return k; }}
   };
-  var state = {op: 'gcn', mode: 'lamc', loops: true, k: {n: 5, lam: 10, c: 8, p: 0, q: 0, sigma: 20, alpha: 10, depth: 24}};
+  var state = {op: 'gcn', mode: 'lamc', loops: true, pin: null, k: {n: 5, lam: 10, c: 8, p: 0, q: 0, sigma: 20, alpha: 10, depth: 24}};
 
   function nearest(spec, v) {
     var best = spec.min, bd = Infinity;
@@ -33,6 +33,9 @@
   }
   function val(name) { return SLIDERS[name].value(state.k[name]); }
   function params() {
+    var pin = state.pin;
+    if (pin) return {n: pin.n, p: pin.p, q: pin.q, sigma: pin.sigma, operator: state.op,
+      alpha: pin.alpha !== null ? pin.alpha : val('alpha'), self_loops: state.loops, depth: val('depth'), gap0: 2.0};
     var n = val('n'), p, q;
     if (state.mode === 'lamc') { var pq = T.csbmPQ(n, val('c'), val('lam')); p = pq[0]; q = pq[1]; }
     else { p = val('p'); q = val('q'); }
@@ -60,15 +63,20 @@
     h += slider('n') + '<div id="g-lamc">' + slider('lam') + slider('c') + '</div><div id="g-pq">' + slider('p') + slider('q') + '</div>';
     h += '<label class="check"><input type="checkbox" id="s-loops"' + (state.loops ? ' checked' : '') + '> self-loops (A + I, s = 1)</label>';
     h += '<h2>Features and depth</h2>' + slider('sigma') + '<p class="hint">class means \u00b11: gap(0) = 2</p>' + slider('alpha') + slider('depth');
-    h += '<h2>Measured cells</h2><div id="cells"></div>';
+    h += '<h2>Measured cells</h2><p class="hint pin" id="pin-note">Showing a stored cell at its exact settings; ' +
+      'moving a graph or feature slider leaves it.</p><div id="cells"></div>';
     $('controls').innerHTML = h;
     Object.keys(SLIDERS).forEach(function (name) {
-      $('s-' + name).addEventListener('input', function (ev) { state.k[name] = +ev.target.value; render(); });
+      $('s-' + name).addEventListener('input', function (ev) {
+        if (state.pin && name !== 'depth') unpin();
+        state.k[name] = +ev.target.value; render();
+      });
     });
-    $('s-loops').addEventListener('change', function (ev) { state.loops = ev.target.checked; render(); });
+    $('s-loops').addEventListener('change', function (ev) { unpin(); state.loops = ev.target.checked; render(); });
     Array.prototype.forEach.call(document.querySelectorAll('input[type=radio]'), function (r) {
       r.addEventListener('change', function (ev) {
         var prev = params();
+        if (ev.target.name === 'mode') unpin();
         state[ev.target.name] = ev.target.value;
         if (ev.target.name === 'mode') syncMode(prev);
         render();
@@ -94,10 +102,24 @@
     state.k.c = nearest(SLIDERS.c, (cell.n / 2) * (cell.p + cell.q));
     state.k.sigma = nearest(SLIDERS.sigma, cell.sigma);
     if (cell.alpha !== null) state.k.alpha = nearest(SLIDERS.alpha, cell.alpha);
+    snap(cell, 'pq');
+    // the cell's exact settings (they need not lie on the sliders' grids) until a slider moves
+    state.pin = {n: cell.n, p: cell.p, q: cell.q, sigma: cell.sigma, alpha: cell.alpha};
     Object.keys(SLIDERS).forEach(function (name) { $('s-' + name).value = state.k[name]; });
     $('s-loops').checked = state.loops;
     Array.prototype.forEach.call(document.querySelectorAll('input[type=radio]'), function (r) { r.checked = state[r.name] === r.value; });
     render();
+  }
+  function unpin() {
+    if (!state.pin) return;
+    state.pin = null;
+    snap(params(), state.mode === 'lamc' ? 'pq' : 'lamc');
+  }
+  function shownValue(name) {
+    var pin = state.pin;
+    if (!pin) return val(name);
+    return {n: pin.n, lam: T.lam(pin.p, pin.q), c: (pin.n / 2) * (pin.p + pin.q), p: pin.p, q: pin.q, sigma: pin.sigma,
+      alpha: pin.alpha !== null ? pin.alpha : val('alpha'), depth: val('depth')}[name];
   }
   function cellLabel(c) {
     var l = T.lam(c.p, c.q), cc = (c.n / 2) * (c.p + c.q);
@@ -141,7 +163,8 @@
   function num(v, dig) { return v === null || !isFinite(v) ? '\u2014' : String(+v.toPrecision(dig || 4)); }
 
   function render() {
-    Object.keys(SLIDERS).forEach(function (name) { $('o-' + name).textContent = PL.fmt(val(name)); });
+    Object.keys(SLIDERS).forEach(function (name) { $('o-' + name).textContent = PL.fmt(+shownValue(name).toPrecision(4)); });
+    $('pin-note').style.display = state.pin ? '' : 'none';
     $('g-lamc').style.display = state.mode === 'lamc' ? '' : 'none';
     $('g-pq').style.display = state.mode === 'pq' ? '' : 'none';
     $('ctl-alpha').className = 'ctl' + (state.op === 'appnp' ? '' : ' off');

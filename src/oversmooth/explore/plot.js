@@ -97,7 +97,7 @@
           '" fill="' + col + '" opacity="' + (se.opacity || 0.12) + '"/>');
       } else if (se.kind === 'points') {
         se.pts.forEach(function (pt) {
-          if (!ok(pt[0], pt[1])) return;
+          if (!ok(pt[0], pt[1]) || pt[0] < spec.xmin || pt[0] > spec.xmax) return;
           s.push('<circle cx="' + X(pt[0]) + '" cy="' + Y(pt[1]) + '" r="' + (se.r || 4.2) + '" fill="' + col +
             '" stroke="#fff" stroke-width="1.3"><title>' + esc(String(se.label).replace(/<[^>]+>/g, '') + ': depth ' + pt[0] + ', ' + (spec.prelog ? '10' + sup(pt[1].toFixed(1)) : fmt(pt[1]))) +
             '</title></circle>');
