@@ -198,7 +198,7 @@
       ' \u00b7 log N / log d = ' + num(Math.log(pr.n) / Math.log(th.d), 3);
     var cards = [
       ['\u03bb', num(th.lam), 'p = ' + num(pr.p, 3) + ', q = ' + num(pr.q, 3)],
-      ['c, d', num(th.c, 4) + ', ' + num(th.d, 4), 'mean neighbours; degree d = c + ' + (pr.self_loops ? '1 (self-loop)' : '0')],
+      ['c, d', num(th.c, 4) + ', ' + num(th.d, 4), 'neighbours; d = ' + (pr.self_loops ? 'c + 1 (self-loop)' : 'c (no self-loop)')],
       ['\u03bd (ours)', num(th.nu), th.nu === null ? 'undefined: c\u03bb\u00b2 = ' + num(det, 3) + ' \u2264 1' : 'c\u03bb\u00b2 = ' + num(det, 3) + ' > 1'],
       ['\u03a3\u03c0\u00b2', PL.fmt(th.pi_sq_sum), 'saturation; 1/N = ' + PL.fmt(1 / pr.n)]
     ];
@@ -220,8 +220,13 @@
     if (appnp) {
       var gcn = T.curves({n: pr.n, p: pr.p, q: pr.q, sigma: pr.sigma, operator: 'gcn', alpha: pr.alpha, self_loops: pr.self_loops, depth: pr.depth});
       series.push({kind: 'line', pts: pts(gcn.gap_nu, g0), color: COL.gcn, width: 1.6, label: 'GCN \u03bd<sup>n</sup>, for comparison'});
-      series.push({kind: 'hline', y: Math.abs(th.g_star) / g0, color: COL.ppr, dash: '2 4', label: 'fixed point |g*|/gap(0)'});
+      series.push({kind: 'hline', y: Math.abs(th.g_star) / g0, color: COL.paper, width: 1.3, dash: '2 4', label: 'fixed point |g*| with λ'});
       all.push(Math.abs(th.g_star) / g0);
+      if (th.nu !== null) {
+        var gnu = Math.abs(T.pprFixedPoint(th.nu, pr.alpha, g0)) / g0;
+        series.push({kind: 'hline', y: gnu, color: COL.ours, width: 1.3, dash: '2 4', label: 'with ν'});
+        all.push(gnu);
+      }
     }
     if (cell) series.push({kind: 'points', pts: pts(cell.gap, g0, cell.depths), color: COL.meas, label: 'measured |gap|/gap(0)'});
     series.forEach(function (s) { (s.pts || []).forEach(function (p) { all.push(p[1]); }); });

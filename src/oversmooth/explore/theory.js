@@ -169,6 +169,6 @@
 
   OS.theory = {ndtr: ndtr, log10Phi: log10Phi, lam: lam, csbmPQ: csbmPQ, expectedDegree: expectedDegree, nu: nu,
     lambdaEff: lambdaEff, expectedStationarySqSum: expectedStationarySqSum, catalan: catalan,
-    catalanVariance: catalanVariance, pprCatalanVariance: pprCatalanVariance, pprGap: pprGap,
+    catalanVariance: catalanVariance, pprCatalanVariance: pprCatalanVariance, pprGap: pprGap, pprFixedPoint: pprFixedPoint,
     optimalDepth: optimalDepth, curves: curves};
 })(window.OversmoothExplorer);
