@@ -31,7 +31,7 @@ from pathlib import Path
 
 from oversmooth._version import __version__
 from oversmooth.experiments import load_results, parse_spec, run_sweep
-from oversmooth.experiments._store import ResultStore
+from oversmooth.experiments.sweep import ResultStore
 
 HERE = Path(__file__).resolve().parent
 

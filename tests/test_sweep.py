@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from _helpers import run_cli
+from _sweep_cells import die_in_worker
 from oversmooth.experiments import (
     SimulationConfig,
     SpecError,
@@ -32,8 +33,9 @@ from oversmooth.experiments import (
     sweep_status,
     use_backend,
 )
-from oversmooth.experiments import _sweep
-from oversmooth.experiments._store import STORE_FILENAME, ResultStore
+from oversmooth.errors import DataError, ResourceLimitError
+from oversmooth.experiments.sweep import (STORE_FILENAME, ProcessExecutor, ResultStore, SerialExecutor,
+                                          estimate_cost, run_cell)
 
 pd = pytest.importorskip("pandas")
 
@@ -125,9 +127,12 @@ def test_cell_seed_does_not_depend_on_order():
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("p", [0.03, -0.1], "cell 1 (p=-0.1, operator=gcn): p must be in [0, 1], got -0.1"),
-    ("operator", ["gcn", "gat"], "cell 1 (p=0.03, operator=gat): operator must be one of"),
-    ("depth", [2, -1], "cell 1 (p=0.03, operator=gcn, depth=-1): depth must be an integer >= 0, got -1"),
+    ("p", [0.03, -0.1], "spec: grid.p[1] = -0.1: p must be in [0, 1], got -0.1"),
+    ("operator", ["gcn", "gat"], "spec: grid.operator[1] = 'gat': operator must be one of"),
+    ("depth", [2, -1], "spec: grid.depth[1] = -1: depth must be an integer >= 0, got -1"),
+    ("self_loops", [True, "no"], "spec: grid.self_loops[1] must be true or false, got 'no'"),
+    ("zero_degree", ["raise", "bogus"], "spec: grid.zero_degree[1] must be one of 'raise', 'self-loop', 'zero'"),
+    ("n", [200, "300"], "spec: grid.n[1] must be an integer, got '300'"),
 ])
 def test_bad_values_are_rejected_naming_field_and_cell(field, value, message):
     grid = {"p": [0.03], "operator": ["gcn"], field: value}
@@ -143,7 +148,17 @@ def test_bad_values_are_rejected_naming_field_and_cell(field, value, message):
     ({"sweep": {"measures": ["gap", "nope"]}}, "unknown measure 'nope'"),
     ({"sweep": {"seeds": 0}}, "sweep.seeds must be an integer >= 1, got 0"),
     ({"sweep": {"workers": 2}}, "unknown [sweep] key(s) ['workers']"),
-    ({"grid": {"p": [0.05, 0.05]}}, "have the same config"),
+    ({"grid": {"p": [0.05, 0.05]}}, "grid.p[0] and grid.p[1] are the same value 0.05"),
+    ({"grid": {"n": [200, 200.0]}}, "grid.n[0] and grid.n[1] are the same value 200"),
+    ({"fixed": {"self_loops": "no"}}, "spec: fixed.self_loops must be true or false, got 'no'"),
+    ({"fixed": {"sigma": "1"}}, "spec: fixed.sigma must be a number, got '1'"),
+    ({"fixed": {"mu": 1.0}}, "spec: fixed.mu must be a list of numbers"),
+    ({"fixed": {"q": 0.0}, "grid": {"p": [0.0, 0.1]}}, "grid.p[0] = 0.0: p and q are both 0"),
+    ({"grid": {"p": [0.1, 0.0], "q": [0.1, 0.0]}}, "the cell with p = 0 and q = 0 has no edges"),
+    ({"sweep": {"seed": "1"}}, "sweep.seed must be an integer >= 0, got '1'"),
+    ({"sweep": {"out": 3}}, "sweep.out must be a path string, got 3"),
+    ({"sweep": {"measures": "gap"}}, "sweep.measures must be a non-empty list"),
+    ({"fixed": []}, "[fixed] must be a table"),
     ({"extra": {}}, "unknown section"),
 ])
 def test_spec_structure_errors(spec, message):
@@ -178,8 +193,10 @@ grid:
     bad = _write_toml(tmp_path / "bad.toml", "[grid\nn = 1")
     with pytest.raises(SpecError, match="not valid TOML"):
         load_spec(bad)
-    with pytest.raises(SpecError, match="does not exist"):
+    with pytest.raises(DataError, match="does not exist"):
         load_spec(tmp_path / "missing.toml")
+    js = _write_toml(tmp_path / "s.json", json.dumps(load_spec(toml).to_dict()))
+    assert load_spec(js).cells() == a
 
 
 # --------------------------------------------------------------------------- store and resume
@@ -265,21 +282,18 @@ def test_a_failing_write_leaves_no_partial_cell(tmp_path):
 def test_a_cell_that_raises_is_stored_as_failed_and_retried(tmp_path, monkeypatch):
     spec = parse_spec(SPEC)
     bad_key = spec.cells()[2].key
-    real = _sweep.run_simulation
 
     def flaky(config):
         if cell_key(config) == bad_key:
-            raise RuntimeError("boom in cell 2")
-        return real(config)
+            return None, "RuntimeError: boom in cell 2", 0.0, "here"
+        return run_cell(config)
 
-    monkeypatch.setattr(_sweep, "run_simulation", flaky)
-    s = run_sweep(spec, tmp_path, backend="serial", progress=False)
+    s = run_sweep(spec, tmp_path, executor=SerialExecutor(flaky), progress=False)
     assert (s.done, s.failed, s.pending) == (7, 1, 0)
     assert s.failures == [(2, "RuntimeError: boom in cell 2")]
     st = sweep_status(tmp_path)
     assert st["failures"] == [(2, "RuntimeError: boom in cell 2")]
     assert run_sweep(spec, tmp_path, backend="serial", progress=False).ran == 0  # failed cells are not rerun
-    monkeypatch.setattr(_sweep, "run_simulation", real)
     s = run_sweep(spec, tmp_path, backend="serial", progress=False, retry_failed=True)
     assert (s.ran, s.done, s.failed) == (1, 8, 0)
     cells = load_results(tmp_path, table="cells")
@@ -317,7 +331,8 @@ def test_run_cells_backends_agree_and_keep_order():
     cfgs.append(SimulationConfig(n=1500, p=0.02, q=0.005, depth=2, method="exact", seed=1))
     ref = [run_simulation(c) for c in cfgs]
     assert run_cells(cfgs) == ref
-    with use_backend("process", workers=2):
+    assert run_cells(cfgs, ProcessExecutor(2)) == ref  # the executor passed explicitly
+    with use_backend("process", workers=2):  # the backward-compatible context
         assert run_cells(cfgs) == ref
     with pytest.raises(ValueError, match="backend must be one of"):
         run_cells(cfgs, backend="threads")
@@ -325,6 +340,21 @@ def test_run_cells_backends_agree_and_keep_order():
         run_cells(cfgs, backend="process", workers=0)
     with pytest.raises(ValueError, match="needs exactly one of dask_scheduler"):
         run_cells(cfgs, backend="dask")
+
+
+def test_a_killed_pool_worker_retries_its_cell_and_the_sweep_goes_on(tmp_path):
+    import functools
+
+    spec = parse_spec({"sweep": {"measures": ["gap"]}, "fixed": {"depth": 1, "q": 0.01},
+                       "grid": {"n": [200, 210, 220, 230, 240, 250]}})
+    ex = ProcessExecutor(2, retries=1, cell_fn=functools.partial(die_in_worker, str(tmp_path / "died")))
+    s = run_sweep(spec, tmp_path / "o", executor=ex, progress=False)
+    assert (s.done, s.failed, s.pending) == (5, 1, 0)
+    assert s.failures[0][0] == 3 and "BrokenProcessPool" in s.failures[0][1] and "2 times" in s.failures[0][1]
+    ref = run_sweep(spec, tmp_path / "ref", backend="serial", progress=False)
+    assert ref.done == 6
+    got, want = _values(tmp_path / "o"), _values(tmp_path / "ref")
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want[want["n"] != 230].reset_index(drop=True))
 
 
 def test_dask_worker_killed_mid_sweep_still_gives_the_full_result(tmp_path):
@@ -444,9 +474,10 @@ def test_cli_dry_run_status_and_summary(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[grid]\np = [0.1, -0.2]\n", "cell 1 (p=-0.2): p must be in [0, 1], got -0.2"),
-    ("[grid]\noperator = ['gcn', 'sage']\n", "cell 1 (operator=sage): operator must be one of"),
-    ("[fixed]\ndepth = -3\n", "cell 0 (the only cell): depth must be an integer >= 0, got -3"),
+    ("[grid]\np = [0.1, -0.2]\n", "bad.toml: grid.p[1] = -0.2: p must be in [0, 1], got -0.2"),
+    ("[grid]\noperator = ['gcn', 'sage']\n", "bad.toml: grid.operator[1] = 'sage': operator must be one of"),
+    ("[fixed]\ndepth = -3\n", "bad.toml: [fixed]: depth must be an integer >= 0, got -3"),
+    ("[fixed]\nself_loops = 'no'\n", "bad.toml: fixed.self_loops must be true or false, got 'no'"),
 ])
 def test_cli_rejects_bad_specs_before_any_work(tmp_path, capsys, text, message):
     spec_path = _write_toml(tmp_path / "bad.toml", text)
@@ -479,5 +510,5 @@ def test_the_documented_example_spec_parses(capsys):
     readme = (root / "README.md").read_text(encoding="utf-8")
     body = (root / "docs" / "sweep-example.toml").read_text(encoding="utf-8").split("\n", 1)[1]
     assert body in readme  # the README shows the same spec
-    est = _sweep.estimate_cost(spec, calibrate=False)
+    est = estimate_cost(spec, calibrate=False)
     assert est["cells"] == 80 and est["rows"] == 80 * 3 * 33

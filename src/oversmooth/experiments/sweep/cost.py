@@ -1,0 +1,238 @@
+"""What a sweep will cost: cells and rows counted arithmetically, seconds calibrated on this machine.
+
+The model. A cell runs ``seeds`` replicates; each samples a graph (cost ~ ``N (d + 1)``, d the
+mean degree) and propagates ``cols`` columns through ``depth + 1`` layers, ``cols = N`` for
+the exact variance (dense rows of M_n) and ``probes`` for Hutchinson's. One layer costs
+``a N d cols`` (the sparse product) plus ``b N cols`` (the dense per-layer measures), so
+
+    t(cell) = seeds [ f N (d + 1) + (depth + 1) N cols (a d + b) ]
+
+with ``a, b, f`` per (variance method, operator). *Calibration* measures them here, now:
+for every (method, operator) of the spec, the cells of lowest and highest degree are run
+with one seed at depths 1 and 5 (shrunk to N <= :data:`CALIBRATION_MAX_NODES`, degree kept,
+when larger); the depth difference gives the layer cost at two degrees (``a`` and ``b``),
+the rest the sampling cost ``f``. Nothing is a constant of another machine.
+
+The wall time of ``w`` workers replays the pool's order (cells in grid order, each to the
+next free worker) with the load seen at dry-run time: when the machine is shared, each
+worker gets ``min(1, cores / (others + w))`` of a core, ``others`` being the 1-minute load
+average before calibration (the calibration's own times are corrected the same way).
+
+Examples
+--------
+>>> from oversmooth.experiments import parse_spec, estimate_cost
+>>> est = estimate_cost(parse_spec({"fixed": {"depth": 4}, "grid": {"n": [200, 400]}}), calibrate=False)
+>>> est["cells"], est["rows"]
+(2, 10)
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import time
+from dataclasses import replace
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..._progress import format_duration
+from .. import _simulate
+from .executors import default_workers
+from .spec import SweepSpec
+
+__all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "CALIBRATION_MAX_NODES", "POOL_START_S"]
+
+#: Calibration cells larger than this are shrunk to it (mean degree kept).
+CALIBRATION_MAX_NODES = 20_000
+#: Seconds to start a pool of spawned workers (interpreter + imports), added to pool estimates.
+POOL_START_S = 3.0
+_DEPTHS = (1, 5)
+_LIST_SCHEDULE_MAX = 200_000
+
+
+def _axis_array(spec: SweepSpec, name: str, index: np.ndarray, strides: dict[str, int], value: Any) -> np.ndarray:
+    if name in spec.grid:
+        vals = spec.grid[name]
+        pos = (index // strides[name]) % len(vals)
+        arr = np.empty(len(vals), dtype=object) if name in ("mu",) else np.asarray(vals)
+        if name == "mu":
+            arr[:] = [len(v) for v in vals]
+            arr = arr.astype(np.float64)
+        return arr[pos]
+    if name == "mu":
+        value = len(value)
+    return np.full(index.shape, value, dtype=object if isinstance(value, str) else None)
+
+
+def cell_cost_arrays(spec: SweepSpec) -> dict[str, np.ndarray]:
+    """Per-cell model quantities as arrays (grid order): n, d, cols, depth, method, operator.
+
+    Computed from the axes by index arithmetic (a 10**6-cell grid takes a fraction of a second).
+    """
+    size = spec.n_cells
+    index = np.arange(size, dtype=np.int64)
+    strides: dict[str, int] = {}
+    stride = 1
+    for a in reversed(list(spec.grid)):
+        strides[a] = stride
+        stride *= len(spec.grid[a])
+    defaults = {f: getattr(_simulate.SimulationConfig(), f) for f in
+                ("n", "p", "q", "mu", "depth", "probes", "method", "exact_max_nodes", "operator", "self_loops")}
+    get = {f: _axis_array(spec, f, index, strides, spec.fixed.get(f, v)) for f, v in defaults.items()}
+    n = get["n"].astype(np.float64)
+    k = get["mu"].astype(np.float64)
+    d = n * (get["p"].astype(np.float64) + (k - 1) * get["q"].astype(np.float64)) / k
+    d = d + get["self_loops"].astype(bool)
+    method = get["method"].astype(str)
+    # the variance method depth_profile resolves (measures: auto is exact up to exact_max_nodes)
+    exact = (method == "exact") | ((method == "auto") & (n <= get["exact_max_nodes"].astype(np.float64)))
+    cols = np.where(exact, n, get["probes"].astype(np.float64))
+    return {"n": n, "d": d, "cols": cols, "depth": get["depth"].astype(np.float64),
+            "method": np.where(exact, "exact", "hutchinson"), "operator": get["operator"].astype(str)}
+
+
+def _time(cfg: Any) -> float:
+    t = time.perf_counter()
+    _simulate.run_simulation(cfg)
+    return time.perf_counter() - t
+
+
+def _reference(spec: SweepSpec, index: int) -> tuple[Any, float]:
+    """Cell ``index``'s config with one seed, shrunk to CALIBRATION_MAX_NODES (degree kept); the shrink factor."""
+    cfg = spec.cell(index).config
+    cfg = replace(cfg, seeds=1)
+    if cfg.n <= CALIBRATION_MAX_NODES:
+        return cfg, 1.0
+    f = cfg.n / CALIBRATION_MAX_NODES
+    return replace(cfg, n=CALIBRATION_MAX_NODES, p=min(1.0, cfg.p * f), q=min(1.0, cfg.q * f)), f
+
+
+def _calibrate_group(spec: SweepSpec, arr: dict[str, np.ndarray], members: np.ndarray) -> dict[str, Any]:
+    x = arr["d"][members]
+    picks = list(dict.fromkeys([int(members[np.argmin(x)]), int(members[np.argmax(x)])]))
+    points = []
+    for i in picks:
+        cfg, shrink = _reference(spec, i)
+        t1, t2 = (_time(replace(cfg, depth=D)) for D in _DEPTHS)
+        layer = max(t2 - t1, 1e-9) / (_DEPTHS[1] - _DEPTHS[0])
+        fixed = max(t1 - (_DEPTHS[0] + 1) * layer, 0.0)
+        nr = float(cfg.n)
+        k = len(cfg.mu)
+        dr = nr * (cfg.p + (k - 1) * cfg.q) / k + bool(cfg.self_loops)
+        colsr = nr if arr["method"][i] == "exact" else float(cfg.probes)
+        points.append({"cell": i, "n": cfg.n, "degree": dr, "layer_s": layer, "sample_s": fixed, "shrunk_by": shrink,
+                       "per_unit": layer / (nr * colsr), "d": dr, "f": fixed / (nr * (dr + 1))})
+    if len(points) == 2 and points[1]["d"] - points[0]["d"] > 0.2 * max(points[0]["d"], 1.0):
+        (d1, y1), (d2, y2) = ((p["d"], p["per_unit"]) for p in points)
+        a = (y2 - y1) / (d2 - d1)
+        b = y1 - a * d1
+        if a < 0 or b < 0:  # noisy timings: fall back to cost proportional to degree
+            a, b = sum(p["per_unit"] / p["d"] for p in points) / len(points), 0.0
+    else:
+        a, b = sum(p["per_unit"] / p["d"] for p in points) / len(points), 0.0
+    f = sum(p["f"] for p in points) / len(points)
+    for p in points:
+        del p["per_unit"], p["d"], p["f"]
+    return {"a": a, "b": b, "f": f, "references": points}
+
+
+def _schedule(times: np.ndarray, workers: int) -> float:
+    """Wall time of cells taken in order by the next free of ``workers`` workers."""
+    if workers <= 1:
+        return float(times.sum())
+    if len(times) > _LIST_SCHEDULE_MAX:
+        return float(max(times.sum() / workers, times.max()))
+    free = [0.0] * workers
+    for t in times.tolist():
+        heapq.heappush(free, heapq.heappop(free) + t)
+    return max(free)
+
+
+def estimate_cost(spec: SweepSpec, *, calibrate: bool = True, workers: int | None = None,
+                  backend: str = "process") -> dict[str, Any]:
+    """Cells, rows, work units and (calibrated here, now) the seconds a sweep will take.
+
+    Parameters
+    ----------
+    spec : SweepSpec
+    calibrate : bool
+        Time small reference cells of the spec on this machine (a few seconds) and
+        predict every cell's seconds and the wall time (see the module docstring).
+    workers : int, optional
+        Workers of the run to predict (default: every usable core; 1 for ``serial``).
+    backend : {"process", "serial", "dask"}
+        ``serial`` runs cells one at a time with threaded products; the others in
+        single-threaded workers (the calibration then runs single-threaded too).
+
+    Returns
+    -------
+    dict
+        ``cells``, ``seeds_per_cell``, ``rows``, ``work_units``; with ``calibrate`` also
+        ``seconds_one_worker`` (sum of cell times), ``seconds_estimate`` (wall time on
+        ``workers``), ``workers``, ``cores``, ``load_others``, ``calibration_s`` and
+        the fitted ``model`` per (method, operator).
+    """
+    arr = cell_cost_arrays(spec)
+    seeds = spec.seeds
+    layers = arr["depth"] + 1
+    units = seeds * layers * arr["n"] * arr["d"] * arr["cols"]
+    est: dict[str, Any] = {"cells": spec.n_cells, "seeds_per_cell": seeds, "rows": int(seeds * layers.sum()),
+                           "work_units": float(units.sum())}
+    if not calibrate or spec.n_cells == 0:
+        return est
+    cores = default_workers()
+    serial = backend == "serial" or workers == 1
+    w = 1 if serial else min(workers or cores, spec.n_cells)
+    others = max(0.0, os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0.0
+    t0 = time.perf_counter()
+    old = os.environ.get("OVERSMOOTH_NUM_THREADS")
+    if not serial:
+        os.environ["OVERSMOOTH_NUM_THREADS"] = "1"  # as in a pool worker
+    try:
+        _time(_simulate.SimulationConfig(n=200, p=0.05, q=0.01, depth=1))  # imports and caches warm
+        seconds = np.zeros(spec.n_cells)
+        model: dict[str, Any] = {}
+        groups = np.char.add(np.char.add(arr["method"].astype(str), ":"), arr["operator"].astype(str))
+        for g in dict.fromkeys(groups.tolist()):
+            members = np.flatnonzero(groups == g)
+            fit = _calibrate_group(spec, arr, members)
+            model[g] = fit
+            n, d, cols = arr["n"][members], arr["d"][members], arr["cols"][members]
+            seconds[members] = seeds * (fit["f"] * n * (d + 1) + layers[members] * n * cols * (fit["a"] * d + fit["b"]))
+    finally:
+        if old is None:
+            os.environ.pop("OVERSMOOTH_NUM_THREADS", None)
+        else:
+            os.environ["OVERSMOOTH_NUM_THREADS"] = old
+    threads = 1 if not serial else cores
+    speed_calibration = min(1.0, cores / (others + threads))
+    speed_run = min(1.0, cores / (others + w * threads))
+    seconds *= speed_calibration / speed_run
+    wall = _schedule(seconds, w) + (0.0 if serial else POOL_START_S)
+    est.update(seconds_one_worker=float(seconds.sum()),
+               seconds_estimate=float(wall), seconds_all_cores=float(wall), workers=w, cores=cores,
+               load_others=round(others, 2), calibration_s=round(time.perf_counter() - t0, 2),
+               backend="serial" if serial else backend, model=model)
+    return est
+
+
+def format_cost(est: Mapping[str, Any]) -> str:
+    """One line of :func:`estimate_cost` output.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments.sweep import format_cost
+    >>> format_cost({"cells": 2, "seeds_per_cell": 1, "rows": 10, "work_units": 1e6})
+    '2 cells x 1 seed(s), 10 rows, ~1e+06 work units'
+    """
+    text = f"{est['cells']:,} cells x {est['seeds_per_cell']} seed(s), {est['rows']:,} rows, " \
+           f"~{est['work_units']:.3g} work units"
+    if "seconds_estimate" in est:
+        def fmt(s: float) -> str:
+            return f"{s:.1f}s" if s < 60 else format_duration(s)
+
+        text += (f"; estimated {fmt(est['seconds_estimate'])} on {est['workers']} worker(s) "
+                 f"({fmt(est['seconds_one_worker'])} of cell time; calibrated here in {est['calibration_s']:.1f}s, "
+                 f"load of other processes {est['load_others']:.1f} on {est['cores']} cores)")
+    return text
