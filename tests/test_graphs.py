@@ -529,7 +529,7 @@ class TestReadFeatures:
             (lambda p: np.save(p / "f.npy", np.ones((4, 2, 2))), r"f\.npy: features must be a 1-D or 2-D array"),
             (lambda p: np.save(p / "f.npy", np.array(["a", "b", "c", "d"])), r"f\.npy: features must be numbers"),
             (lambda p: (p / "f.csv").write_text("1,2"), r"f\.csv: features must be a \.npy or \.npz file"),
-            (lambda p: (p / "f.npz").write_text("junk"), r"f\.npz: cannot be read as a NumPy \.npz file"),
+            (lambda p: (p / "f.npz").write_text("junk"), r"f\.npz: not a NumPy \.npz file"),
         ],
     )
     def test_errors_name_the_file(self, tmp_path, make, message):

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from oversmooth.graphs import Graph, from_pyg, read_graph
+from oversmooth.errors import FileFormatError
 from oversmooth.graphs._io import clean_adjacency, from_networkx
 
 
@@ -35,7 +36,7 @@ def test_csv_header_detected_and_n_nodes(tmp_path):
     p.write_text("source,target\n0,1\n1,2\n")
     g = read_graph(p, n_nodes=5)
     assert g.n_nodes == 5 and _edges(g) == [(0, 1), (1, 2)]
-    with pytest.raises(ValueError, match="n_nodes=2 but the files use node id 2"):
+    with pytest.raises(ValueError, match="n_nodes=2 but edge list .* uses node id 2"):
         read_graph(p, n_nodes=2)
 
 
@@ -43,13 +44,16 @@ def test_string_ids_and_string_labels(tmp_path):
     e = tmp_path / "e.tsv"
     e.write_text("alice\tbob\nbob\tcarol\ncarol\tdave\n")
     lab = tmp_path / "l.tsv"
-    lab.write_text("alice\tred\nbob\tblue\ncarol\tred\nerin\tblue\n")  # dave unlabelled, erin isolated
+    lab.write_text("alice\tred\nbob\tblue\ncarol\tred\n")  # dave unlabelled
     g = read_graph(e, lab)
-    assert g.metadata["node_names"].tolist() == ["alice", "bob", "carol", "dave", "erin"]
+    assert g.metadata["node_names"].tolist() == ["alice", "bob", "carol", "dave"]
     assert g.metadata["class_names"] == ["blue", "red"]
-    assert g.labels.tolist() == [1, 0, 1, -1, 0]
+    assert g.labels.tolist() == [1, 0, 1, -1]
     assert _edges(g) == [(0, 1), (1, 2), (2, 3)]
-    assert g.degrees[4] == 0
+    # a label for a node the edge list does not have is refused, naming the file and line (never an isolated node)
+    lab.write_text("alice\tred\nbob\tblue\ncarol\tred\nerin\tblue\n")
+    with pytest.raises(FileFormatError, match=r"l\.tsv, line 4: node erin is not in the edge list"):
+        read_graph(e, lab)
 
 
 def test_integer_labels_file_missing_are_minus_one(tmp_path):
@@ -329,7 +333,7 @@ def test_weighted_edge_list_and_npz_arrays(tmp_path):
     with pytest.raises(ValueError, match=r"bad\.npz: not a scipy.sparse .npz file, and no graph arrays"):
         read_graph(tmp_path / "bad.npz")
     np.savez(tmp_path / "short.npz", edge_index=[[0], [1]], x=np.ones((3, 2)), num_nodes=2)
-    with pytest.raises(ValueError, match=r"short\.npz, key 'x': 3 rows of features for 2 nodes"):
+    with pytest.raises(ValueError, match=r"short\.npz, key 'x': 3 rows of features for a graph of 2 nodes"):
         read_graph(tmp_path / "short.npz")
 
 
@@ -347,7 +351,7 @@ def test_read_graph_features_file(tmp_path):
 
 def test_npz_graph_refuses_pickles_and_bad_shapes(tmp_path):
     np.savez(tmp_path / "p.npz", edge_index=np.array([[0], [1]]), y=np.array([0, "a"], dtype=object))
-    with pytest.raises(ValueError, match=r"p\.npz: key 'y' holds pickled objects, which are refused"):
+    with pytest.raises(ValueError, match=r"p\.npz, key 'y': holds pickled objects, which are refused"):
         read_graph(tmp_path / "p.npz")
     np.savez(tmp_path / "s.npz", edge_index=np.array([[0, 1, 2]]))
     with pytest.raises(ValueError, match=r"s\.npz: 'edge_index' must be an integer array of shape \(2, E\)"):

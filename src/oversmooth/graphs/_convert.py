@@ -170,19 +170,41 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph", we
 
 
 def encode_labels(vals: np.ndarray, what: str) -> tuple[np.ndarray, list[str] | None]:
-    """Integer labels stay (>= -1); integral floats become integers; other values -> 0..K-1 in sorted order."""
+    """Integer labels stay (>= -1); integral floats become integers; other values -> 0..K-1 in sorted order.
+
+    A negative integer other than -1, or a non-finite float, is an error naming ``what``
+    (never silently turned into a class name).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.graphs._convert import encode_labels
+    >>> encode_labels(np.array(["b", "a", "b"]), "labels")
+    (array([1, 0, 1]), ['a', 'b'])
+    """
+    from ..errors import FileFormatError
+
+    if vals.dtype == np.bool_:
+        vals = vals.astype(np.int64)
     if np.issubdtype(vals.dtype, np.integer):
         if vals.size and vals.min() < -1:
-            raise ValueError(f"{what}: labels must be >= -1 (-1 = unlabelled), got {vals.min()}")
+            raise FileFormatError(f"{what}: labels must be >= -1 (-1 = unlabelled), got {vals.min()}")
         return vals.astype(np.int64), None
-    if np.issubdtype(vals.dtype, np.floating) and np.all(np.isfinite(vals)) and np.all(vals == np.round(vals)):
-        return encode_labels(vals.astype(np.int64), what)
+    if np.issubdtype(vals.dtype, np.floating):
+        if not np.all(np.isfinite(vals)):
+            raise FileFormatError(f"{what}: labels must be finite, got {vals[~np.isfinite(vals)][0]}")
+        if np.all(vals == np.round(vals)):
+            return encode_labels(vals.astype(np.int64), what)
     s = vals.astype(str)
     try:
         as_int = s.astype(np.int64)
-        return encode_labels(as_int, what)
-    except ValueError:
-        pass
+    except (ValueError, OverflowError):
+        as_int = None
+    if as_int is not None:
+        return encode_labels(as_int, what)  # its own range error is not swallowed
+    odd = np.isin(np.char.lower(s), ["nan", "inf", "-inf", "none", ""])
+    if odd.any():
+        raise FileFormatError(f"{what}: labels must be classes, got {str(s[odd][0])!r}")
     names, codes = np.unique(s, return_inverse=True)
     return codes.astype(np.int64), names.tolist()
 

@@ -8,7 +8,6 @@ CSBM sampler (:func:`~oversmooth.graphs.sample_csbm`), ``analyze`` and ``train``
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import SeedLike, check_finite_array, check_random_state
+from ..errors import FileFormatError
+from ._arrays import SafeNpz, load_npy, open_npz
+from ._limits import check_bytes, check_node_count
 
-__all__ = ["gaussian_class_features", "read_features", "covariance_factor", "FEATURE_KEYS"]
+__all__ = ["gaussian_class_features", "read_features", "covariance_factor", "FEATURE_KEYS", "load_sparse_npz",
+           "load_npz_archive", "check_feature_matrix"]
 
 #: Keys an ``.npz`` file may hold its feature matrix under (first found wins; both is an error).
 FEATURE_KEYS = ("x", "features")
@@ -117,27 +120,45 @@ def gaussian_class_features(graph_or_labels: Any, mu: Any, sigma: Any = 1.0, see
     return mean + noise @ factor.T
 
 
-def _load_sparse_npz(p: Path) -> np.ndarray:
-    try:
-        return sp.load_npz(p).toarray().astype(np.float64)
-    except (ValueError, OSError, KeyError) as exc:
-        raise ValueError(f"{p}: not a scipy.sparse .npz feature matrix ({exc})") from None
+def load_sparse_npz(z: SafeNpz, *, dense_features: bool) -> sp.csr_array:
+    """A ``scipy.sparse.save_npz`` archive -> CSR, its declared shape checked before anything is built.
 
-
-def load_npz_archive(p: Path, what: str, single: str) -> Any:
-    """``numpy.load(p, allow_pickle=False)`` of an .npz archive, every failure a ``ValueError`` naming ``p``.
-
-    ``what`` completes "``p``: not ..." for an unreadable file, ``single`` is the message
-    for a file that holds one array instead of an archive. Returns the open ``NpzFile``
-    (use it in a ``with`` block).
+    ``dense_features``: the matrix will be made dense (features), so rows x cols x 8 bytes
+    must fit the budget; otherwise (an adjacency) the node count must.
     """
+    p = z.path
+    fmt_arr, shape_arr = z["format"], z["shape"]
+    fmt = fmt_arr.item() if fmt_arr.size == 1 else None
+    fmt = fmt.decode("ascii", "replace") if isinstance(fmt, bytes) else str(fmt)
+    if shape_arr.shape != (2,) or shape_arr.dtype.kind not in "iu" or shape_arr.min() < 0:
+        raise FileFormatError(f"{p}: 'shape' of a sparse matrix must be two non-negative integers, got {shape_arr}")
+    rows, cols = (int(v) for v in shape_arr)
+    if dense_features:
+        check_bytes(rows * cols * 8, f"{p}: a {rows} x {cols} feature matrix made dense")
+    else:
+        check_node_count(max(rows, cols), f"{p}: a {rows} x {cols} sparse matrix")
     try:
-        z = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{p}: not {what} ({exc})") from None
-    if not isinstance(z, np.lib.npyio.NpzFile):
-        raise ValueError(f"{p}: {single}")
-    return z
+        if fmt in ("csr", "csc"):
+            cls = sp.csr_array if fmt == "csr" else sp.csc_array
+            m = cls((z["data"], z["indices"], z["indptr"]), shape=(rows, cols))
+            m.check_format(full_check=True)
+        elif fmt == "coo":
+            r, c = z["row"], z["col"]
+            if r.size and (r.min() < 0 or c.min() < 0 or r.max() >= rows or c.max() >= cols):
+                raise ValueError("row or column index outside the shape")
+            m = sp.coo_array((z["data"], (r, c)), shape=(rows, cols))
+        else:
+            raise FileFormatError(f"{p}: sparse format {fmt!r} is not supported (save it as csr, csc or coo)")
+    except (ValueError, TypeError, IndexError) as exc:
+        if isinstance(exc, FileFormatError):
+            raise
+        raise FileFormatError(f"{p}: not a valid scipy.sparse {fmt} matrix ({' '.join(str(exc).split())})") from None
+    return sp.csr_array(m)
+
+
+def load_npz_archive(p: Path, what: str, single: str) -> SafeNpz:
+    """An ``.npz`` archive whose arrays are size-checked when read (:func:`~oversmooth.graphs._arrays.open_npz`)."""
+    return open_npz(p, what, single)
 
 
 def read_features(path: str | os.PathLike[str], n_nodes: int | None = None) -> np.ndarray:
@@ -178,41 +199,23 @@ def read_features(path: str | os.PathLike[str], n_nodes: int | None = None) -> n
         raise FileNotFoundError(f"feature file not found: {p}")
     suffix = p.suffix.lower()
     if suffix not in (".npy", ".npz"):
-        raise ValueError(f"{p}: features must be a .npy or .npz file, got suffix {p.suffix!r}")
-    with open(p, "rb") as fh:
-        magic = fh.read(6)
-    if not (magic.startswith(b"PK") or magic == b"\x93NUMPY"):
-        what = "a pickle, which is refused (allow_pickle=False)" if magic[:1] == b"\x80" else "not a NumPy file"
-        raise ValueError(f"{p}: cannot be read as a NumPy {suffix} file ({what})")
-    try:
-        loaded = np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ValueError(f"{p}: holds pickled objects, which are refused (allow_pickle=False)") from None
-        raise ValueError(f"{p}: cannot be read as a NumPy {suffix} file ({exc})") from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{p}: cannot be read as a NumPy {suffix} file ({exc})") from None
-    where = str(p)
-    if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            keys = [k for k in FEATURE_KEYS if k in loaded.files]
-            if not keys and {"format", "shape", "data"} <= set(loaded.files):
-                arr = _load_sparse_npz(p)
+        raise FileFormatError(f"{p}: features must be a .npy or .npz file, got suffix {p.suffix!r}")
+    if suffix == ".npy":
+        arr = load_npy(p)
+        where = str(p)
+    else:
+        with open_npz(p, "a NumPy .npz file", "holds a single .npy array; name it .npy") as z:
+            keys = [k for k in FEATURE_KEYS if k in z]
+            if not keys and {"format", "shape", "data"} <= set(z.files):
+                arr = load_sparse_npz(z, dense_features=True).toarray()
+                where = str(p)
             elif not keys:
-                raise ValueError(f"{p}: no key 'x' or 'features' (found {', '.join(map(repr, loaded.files)) or 'none'})")
+                raise FileFormatError(f"{p}: no key 'x' or 'features' (found {', '.join(map(repr, z.files)) or 'none'})")
             elif len(keys) == 2:
-                raise ValueError(f"{p}: has both 'x' and 'features'; keep one")
+                raise FileFormatError(f"{p}: has both 'x' and 'features'; keep one")
             else:
                 where = f"{p}, key {keys[0]!r}"
-                try:
-                    arr = loaded[keys[0]]
-                except ValueError as exc:
-                    if "pickle" in str(exc).lower():
-                        raise ValueError(f"{where}: holds pickled objects, which are refused (allow_pickle=False)") \
-                            from None
-                    raise ValueError(f"{where}: cannot be read ({exc})") from None
-    else:
-        arr = loaded
+                arr = z[keys[0]]
     return check_feature_matrix(arr, n_nodes, where)
 
 
@@ -220,15 +223,15 @@ def check_feature_matrix(arr: Any, n_nodes: int | None, where: str) -> np.ndarra
     """A numeric, finite, 1-D or 2-D array -> float64 (N, d); errors start with ``where``."""
     a = np.asarray(arr)
     if not (a.dtype == np.bool_ or np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise ValueError(f"{where}: features must be numbers, got dtype {a.dtype}")
+        raise FileFormatError(f"{where}: features must be numbers, got dtype {a.dtype}")
     if a.ndim not in (1, 2):
-        raise ValueError(f"{where}: features must be a 1-D or 2-D array (nodes x dims), got shape {a.shape}")
+        raise FileFormatError(f"{where}: features must be a 1-D or 2-D array (nodes x dims), got shape {a.shape}")
     x = a.astype(np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if not np.all(np.isfinite(x)):
         r, c = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"{where}: features must be finite, got {x[r, c]} at row {r}, column {c}")
+        raise FileFormatError(f"{where}: features must be finite, got {x[r, c]} at row {r}, column {c}")
     if n_nodes is not None and x.shape[0] != int(n_nodes):
-        raise ValueError(f"{where}: {x.shape[0]} rows of features for a graph of {int(n_nodes)} nodes")
+        raise FileFormatError(f"{where}: {x.shape[0]} rows of features for a graph of {int(n_nodes)} nodes")
     return x

@@ -1,0 +1,65 @@
+"""Size limits checked *before* allocating: declared arrays, node counts, edge counts.
+
+One budget, :func:`max_bytes` (``$OVERSMOOTH_MAX_BYTES``, default 4 GiB), bounds what a file
+may make the readers allocate: an ``.npy`` header declaring a (10**6, 10**6) array, a
+sparse matrix declaring 10**12 nodes, an ``.npz`` member that inflates beyond its declared
+size. Anything above it is refused with :class:`~oversmooth.errors.ResourceLimitError`
+naming the file or argument and the estimate.
+
+Examples
+--------
+>>> from oversmooth.graphs._limits import check_bytes
+>>> check_bytes(8 * 10**3, "x")
+8000
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ResourceLimitError
+
+__all__ = ["max_bytes", "check_bytes", "check_node_count", "format_bytes", "BYTES_PER_NODE"]
+
+_DEFAULT = 4 * 2**30
+#: Bytes a graph needs per node beyond its edges (CSR row pointer, labels, degrees): an estimate.
+BYTES_PER_NODE = 32
+
+
+def max_bytes() -> int:
+    """The allocation budget: ``$OVERSMOOTH_MAX_BYTES`` (an integer, bytes) or 4 GiB."""
+    env = os.environ.get("OVERSMOOTH_MAX_BYTES", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return _DEFAULT
+
+
+def format_bytes(n: float) -> str:
+    """``"4.0 GiB"`` style.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs._limits import format_bytes
+    >>> format_bytes(3 * 2**40)
+    '3.0 TiB'
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if abs(n) < 1024 or unit == "EiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024.0
+    return f"{n:.1f} EiB"  # pragma: no cover
+
+
+def check_bytes(n_bytes: int, what: str, hint: str = "") -> int:
+    """Refuse ``n_bytes`` above :func:`max_bytes` with a message naming ``what``; return it."""
+    limit = max_bytes()
+    if n_bytes > limit:
+        raise ResourceLimitError(f"{what}: needs about {format_bytes(n_bytes)}, more than the limit of "
+                                 f"{format_bytes(limit)} ($OVERSMOOTH_MAX_BYTES){'; ' + hint if hint else ''}")
+    return int(n_bytes)
+
+
+def check_node_count(n: int, what: str, hint: str = "") -> int:
+    """Refuse a graph of ``n`` nodes whose per-node arrays alone exceed the budget."""
+    check_bytes(int(n) * BYTES_PER_NODE, f"{what} ({n} nodes)", hint)
+    return int(n)
