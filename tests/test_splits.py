@@ -196,3 +196,36 @@ def test_resolve_split_random_triple_and_errors():
         resolve_split(3, g)
     with pytest.raises(TypeError, match="graph must be an oversmooth Graph"):
         resolve_split("random", np.zeros(3))
+
+
+# --------------------------------------------------------------------------- the one mask / index parser
+def test_as_node_index_contract():
+    from oversmooth.errors import ValidationError
+    from oversmooth.graphs import as_node_index
+
+    assert as_node_index(np.array([True, False, True, False]), 4, "m").tolist() == [0, 2]
+    assert as_node_index([3, 1, 3], 4, "m").tolist() == [1, 3]  # merge (the default)
+    assert as_node_index([], 4, "m").tolist() == [] and as_node_index([], 4, "m").dtype == np.int64
+    assert as_node_index(np.array([1, 0, 1, 1]), 4, "m").tolist() == [0, 1]  # integers are ids, never a mask
+    cases = [
+        (dict(mask_or_index=[3, 1, 3], duplicates="refuse"), r"^m lists node 3 more than once$"),
+        (dict(mask_or_index=[1, 0, 1, 1], duplicates="refuse"), r"save a 0/1 mask as dtype bool"),
+        (dict(mask_or_index=np.ones(3, bool)), r"^m is a boolean mask of shape \(3,\), expected \(4,\)"),
+        (dict(mask_or_index=[0, 4]), r"^m holds node id 4, outside 0\.\.3 \(N=4\)$"),
+        (dict(mask_or_index=[-1]), r"^m holds node id -1"),
+        (dict(mask_or_index=[0.0, 1.0]), r"^m must be a boolean mask or an integer index array, got dtype float64"),
+        (dict(mask_or_index=["a"]), r"^m must be a boolean mask or an integer index array"),
+        (dict(mask_or_index=[[0, 1]]), r"^m must be a 1-D array of node indices, got shape \(1, 2\)"),
+        (dict(mask_or_index=[0], duplicates="keep"), r"duplicates must be one of"),
+    ]
+    for kw, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            as_node_index(n_nodes=4, name="m", **kw)
+
+
+def test_as_node_index_reads_torch_tensors():
+    torch = pytest.importorskip("torch")
+    from oversmooth.graphs import as_node_index
+
+    assert as_node_index(torch.tensor([True, False, True]), 3, "m").tolist() == [0, 2]
+    assert as_node_index(torch.tensor([2, 0]), 3, "m").tolist() == [0, 2]

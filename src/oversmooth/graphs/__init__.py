@@ -11,6 +11,7 @@ Examples
 from ._csbm import bernoulli_positions, block_probability_matrix, sample_csbm, sample_sbm_adjacency
 from ._features import gaussian_class_features, read_features
 from ._graph import Graph
+from ._index import as_node_index
 from ._io import from_networkx, from_pyg, read_graph
 from ._download import IntegrityError, MissingFileError, UnverifiedFileError, data_home
 from ._pickle import PickleFormatError, UnsafePickleError, restricted_load
@@ -21,6 +22,7 @@ __all__ = [
     "SPLIT_KEYS",
     "SPLIT_NAMES",
     "Graph",
+    "as_node_index",
     "sample_csbm",
     "sample_sbm_adjacency",
     "bernoulli_positions",

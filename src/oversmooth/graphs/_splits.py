@@ -22,8 +22,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._utils import SeedLike, check_choice, check_random_state
+from .._utils import SeedLike, check_choice, check_nonneg_int, check_random_state
+from ..errors import ArgumentTypeError, FileFormatError, ValidationError
 from ._features import load_npz_archive
+from ._index import as_node_index
 from ._planetoid import PLANETOID_NAMES
 
 __all__ = ["random_split", "planetoid_public_split", "load_split", "resolve_split", "SPLIT_KEYS", "SPLIT_NAMES"]
@@ -65,14 +67,14 @@ def random_split(labels: Any, seed: SeedLike = None,
     """
     lab = np.asarray(labels)
     if lab.ndim != 1:
-        raise ValueError(f"labels must be a 1-D array (one label per node), got shape {lab.shape}")
+        raise ValidationError(f"labels must be a 1-D array (one label per node), got shape {lab.shape}")
     fr = np.asarray(fractions, dtype=np.float64)
     if fr.shape != (3,) or not np.all(np.isfinite(fr)) or np.any(fr < 0) or abs(float(fr.sum()) - 1.0) > 1e-9:
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
+        raise ValidationError(f"fractions must be three non-negative numbers summing to 1, got {tuple(fractions)}")
     rng = check_random_state(seed)
     idx = np.flatnonzero(lab >= 0)
     if idx.size < 3:
-        raise ValueError(f"need at least 3 labelled nodes for a train/val/test split, got {idx.size}")
+        raise ValidationError(f"need at least 3 labelled nodes for a train/val/test split, got {idx.size}")
     perm = rng.permutation(idx)
     n_tr = int(round(fractions[0] * idx.size))
     n_va = int(round(fractions[1] * idx.size))
@@ -115,52 +117,30 @@ def planetoid_public_split(graph_or_name: Any) -> tuple[np.ndarray, np.ndarray, 
         return _shipped_public_split(check_choice(graph_or_name.lower(), "graph_or_name", PLANETOID_NAMES))
     meta = getattr(graph_or_name, "metadata", None)
     if not isinstance(meta, dict):
-        raise TypeError(f"graph_or_name must be a Planetoid name or a Graph, got {type(graph_or_name).__name__}")
+        raise ArgumentTypeError(f"graph_or_name must be a Planetoid name or a Graph, got {type(graph_or_name).__name__}")
     split = meta.get("public_split")
     if split is None:
         name = getattr(graph_or_name, "name", "graph")
-        raise ValueError(f"graph {name!r} has no Planetoid public split (metadata['public_split']); load it with "
+        raise ValidationError(f"graph {name!r} has no Planetoid public split (metadata['public_split']); load it with "
                          "load_planetoid or planetoid_structure, or pass split='random' or a split file")
     n = getattr(graph_or_name, "n_nodes", None)
     if n is None or not all(k in split for k in SPLIT_KEYS):
-        raise ValueError("metadata['public_split'] must hold 'train', 'val' and 'test' node indices of a Graph")
+        raise ValidationError("metadata['public_split'] must hold 'train', 'val' and 'test' node indices of a Graph")
     return _check_sets({k: np.asarray(split[k], dtype=np.int64) for k in SPLIT_KEYS}, int(n),
                        f"graph {getattr(graph_or_name, 'name', 'graph')!r}: metadata['public_split']")
 
 
 def _check_sets(arrays: dict[str, Any], n_nodes: int, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Masks or index arrays -> three sorted, disjoint, in-range index arrays (errors name ``where`` and the key)."""
-    out: dict[str, np.ndarray] = {}
-    for k in SPLIT_KEYS:
-        a = np.asarray(arrays[k])
-        if a.dtype == np.bool_:
-            if a.shape != (n_nodes,):
-                raise ValueError(f"{where}: {k!r} is a boolean mask of shape {a.shape}, expected ({n_nodes},) "
-                                 f"(one entry per node)")
-            idx = np.flatnonzero(a).astype(np.int64)
-        elif np.issubdtype(a.dtype, np.integer):
-            if a.ndim != 1:
-                raise ValueError(f"{where}: {k!r} must be a 1-D array of node indices, got shape {a.shape}")
-            if a.size and (a.min() < 0 or a.max() >= n_nodes):
-                bad = int(a.min()) if a.min() < 0 else int(a.max())
-                raise ValueError(f"{where}: {k!r} holds node id {bad}, outside 0..{n_nodes - 1} (N={n_nodes})")
-            idx = np.sort(a.astype(np.int64))
-            rep = idx[1:][idx[1:] == idx[:-1]]
-            if rep.size:
-                hint = (" (an integer array is read as node indices: save a 0/1 mask as dtype bool)"
-                        if a.shape == (n_nodes,) and np.all((a == 0) | (a == 1)) else "")
-                raise ValueError(f"{where}: {k!r} lists node {int(rep[0])} more than once{hint}")
-        else:
-            raise ValueError(f"{where}: {k!r} must be a boolean mask or an integer index array, got dtype {a.dtype}")
-        out[k] = idx
+    out = {k: as_node_index(arrays[k], n_nodes, f"{where}: {k!r}", duplicates="refuse") for k in SPLIT_KEYS}
     for i, a in enumerate(SPLIT_KEYS):
         for b in SPLIT_KEYS[i + 1:]:
             both = np.intersect1d(out[a], out[b], assume_unique=True)
             if both.size:
-                raise ValueError(f"{where}: {a!r} and {b!r} overlap in {both.size} node(s), e.g. node {int(both[0])}")
+                raise ValidationError(f"{where}: {a!r} and {b!r} overlap in {both.size} node(s), e.g. node {int(both[0])}")
     for k in ("train", "test"):
         if out[k].size == 0:
-            raise ValueError(f"{where}: {k!r} is empty")
+            raise ValidationError(f"{where}: {k!r} is empty")
     return out["train"], out["val"], out["test"]
 
 
@@ -202,24 +182,27 @@ def load_split(path: str | os.PathLike[str], n_nodes: int) -> tuple[np.ndarray, 
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"split file not found: {p}")
-    n = int(n_nodes)
+    n = check_nonneg_int(n_nodes, "n_nodes")
     z = load_npz_archive(p, "a NumPy .npz file of split arrays",
                          "a split must be an .npz file with arrays 'train', 'val', 'test', got a single array")
     with z:
         missing = [k for k in SPLIT_KEYS if k not in z.files]
         if missing:
-            raise ValueError(f"{p}: missing key {missing[0]!r} (a split file needs 'train', 'val' and 'test'; "
+            raise FileFormatError(f"{p}: missing key {missing[0]!r} (a split file needs 'train', 'val' and 'test'; "
                              f"found {', '.join(map(repr, z.files)) or 'none'})")
         arrays = {}
         for k in SPLIT_KEYS:
             try:
                 arrays[k] = z[k]
-            except ValueError as exc:
+            except FileFormatError as exc:
                 if "pickle" in str(exc).lower():
-                    raise ValueError(f"{p}: key {k!r} holds pickled objects, which are refused (allow_pickle=False); "
-                                     "save a boolean mask or an integer index array") from None
-                raise ValueError(f"{p}: key {k!r} cannot be read ({exc})") from None
-    return _check_sets(arrays, n, str(p))
+                    raise FileFormatError(f"{p}: key {k!r} holds pickled objects, which are refused "
+                                          "(allow_pickle=False); save a boolean mask or an integer index array") from None
+                raise
+    try:
+        return _check_sets(arrays, n, str(p))
+    except ValidationError as exc:
+        raise FileFormatError(str(exc)) from None
 
 
 def resolve_split(split: Any, graph: Any, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -251,7 +234,7 @@ def resolve_split(split: Any, graph: Any, seed: SeedLike = None) -> tuple[np.nda
     """
     n = getattr(graph, "n_nodes", None)
     if n is None:
-        raise TypeError(f"graph must be an oversmooth Graph, got {type(graph).__name__}")
+        raise ArgumentTypeError(f"graph must be an oversmooth Graph, got {type(graph).__name__}")
     if isinstance(split, (tuple, list)) and len(split) == 3 and not isinstance(split, str):
         return _check_sets(dict(zip(SPLIT_KEYS, split)), int(n), "split")
     if isinstance(split, str) and split in SPLIT_NAMES:
@@ -263,5 +246,5 @@ def resolve_split(split: Any, graph: Any, seed: SeedLike = None) -> tuple[np.nda
         if not p.is_file():
             raise FileNotFoundError(f"split must be 'public', 'random' or an .npz split file; file not found: {p}")
         return load_split(p, int(n))
-    raise ValueError(f"split must be 'public', 'random', a path to an .npz file or a (train, val, test) triple, "
+    raise ValidationError(f"split must be 'public', 'random', a path to an .npz file or a (train, val, test) triple, "
                      f"got {split!r}")
