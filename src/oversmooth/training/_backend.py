@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 
 from .._utils import check_choice, check_positive_int, derive_seed
+from ..errors import ArgumentTypeError
 
 __all__ = ["to_torch_sparse", "to_edge_index", "torch_seed", "deterministic", "DTYPES", "torch_dtype"]
 
@@ -47,7 +48,7 @@ def to_torch_sparse(P: Any, dtype: str = "float32") -> torch.Tensor:
     [1.0, 1.0]
     """
     if not sp.issparse(P):
-        raise TypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
+        raise ArgumentTypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
     a = sp.csr_array(P)
     a.sort_indices()
     with warnings.catch_warnings():
@@ -78,7 +79,7 @@ def to_edge_index(P: Any, dtype: str = "float32") -> tuple[torch.Tensor, torch.T
     ([[1, 0, 1], [0, 1, 1]], [1.0, 0.25, 0.75])
     """
     if not sp.issparse(P):
-        raise TypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
+        raise ArgumentTypeError(f"P must be a scipy sparse matrix, got {type(P).__name__}")
     coo = sp.csr_array(P).tocoo()
     order = np.lexsort((coo.col, coo.row))
     rows, cols = coo.row[order].astype(np.int64), coo.col[order].astype(np.int64)

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..errors import ArgumentTypeError, ValidationError
+
 __all__ = ["layer_embeddings"]
 
 
@@ -49,7 +51,7 @@ def _inputs(model: nn.Module, data: Any) -> tuple[tuple[Any, ...], Any]:
     """(positional arguments of the forward call, the input features)."""
     if isinstance(data, (tuple, list)):
         if not data:
-            raise ValueError("data must not be an empty tuple")
+            raise ValidationError("data must not be an empty tuple")
         args = tuple(_as_tensor(v) for v in data)
         return args, args[0]
     if isinstance(data, (torch.Tensor, np.ndarray)):
@@ -57,7 +59,7 @@ def _inputs(model: nn.Module, data: Any) -> tuple[tuple[Any, ...], Any]:
         return (x,), x
     if hasattr(data, "x") and hasattr(data, "edge_index"):
         if data.x is None:
-            raise ValueError("data has no node features (data.x is None)")
+            raise ValidationError("data has no node features (data.x is None)")
         n_pos = _n_positional(model)
         if n_pos <= 1:
             return (data,), data.x
@@ -66,7 +68,7 @@ def _inputs(model: nn.Module, data: Any) -> tuple[tuple[Any, ...], Any]:
         if weight is not None and n_pos >= 3:
             args.append(weight)
         return tuple(args), data.x
-    raise TypeError("data must be a PyG Data, an (x, edge_index, ...) tuple or a feature tensor, got "
+    raise ArgumentTypeError("data must be a PyG Data, an (x, edge_index, ...) tuple or a feature tensor, got "
                     f"{type(data).__name__}")
 
 
@@ -146,7 +148,7 @@ def layer_embeddings(model: nn.Module, data: Any, *, layers: Sequence[str] | Non
     [(4, 3), (4, 8), (4, 2)]
     """
     if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise ArgumentTypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     args, x = _inputs(model, data)
     named = dict(model.named_modules())
     if layers is not None:
@@ -154,13 +156,13 @@ def layer_embeddings(model: nn.Module, data: Any, *, layers: Sequence[str] | Non
             layers = [layers]
         missing = [name for name in layers if name not in named]
         if missing:
-            raise ValueError(f"layers: no module named {missing[0]!r} in the model (see model.named_modules())")
+            raise ValidationError(f"layers: no module named {missing[0]!r} in the model (see model.named_modules())")
         targets = [named[name] for name in layers]
     else:
         mp = _message_passing_type()
         targets = [m for m in model.modules() if mp is not None and isinstance(m, mp)]
         if not targets:
-            raise ValueError("model has no torch_geometric MessagePassing module; name its layers with layers=[...]")
+            raise ValidationError("model has no torch_geometric MessagePassing module; name its layers with layers=[...]")
     appnp = _appnp_type()
     target_ids = {id(m) for m in targets}
     outputs: list[Any] = []
@@ -209,7 +211,7 @@ def layer_embeddings(model: nn.Module, data: Any, *, layers: Sequence[str] | Non
     if layers is not None:
         idle = [name for name in layers if id(named[name]) not in ran]
         if idle:
-            raise ValueError(f"layers: module {idle[0]!r} did not run in the forward pass")
+            raise ValidationError(f"layers: module {idle[0]!r} did not run in the forward pass")
     if not outputs:
-        raise ValueError("none of the message-passing layers ran in the forward pass")
+        raise ValidationError("none of the message-passing layers ran in the forward pass")
     return [_dense_numpy(x), *(_dense_numpy(o) for o in outputs)]

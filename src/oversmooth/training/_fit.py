@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from .._utils import check_choice, check_nonneg_int, check_positive_float, check_positive_int
+from ..errors import ValidationError
 from ._models import layer_grad_norms
 
 __all__ = ["fit", "FitResult", "SELECTIONS", "weight_decay_groups"]
@@ -157,9 +158,9 @@ def fit(
     window = check_positive_int(window, "window")
     train_idx, val_idx, test_idx = split
     if train_idx.numel() == 0:
-        raise ValueError("split has no training node")
+        raise ValidationError("split has no training node")
     if selection == "kipf" and val_idx.numel() == 0:
-        raise ValueError("selection='kipf' needs validation nodes (split[1] is empty)")
+        raise ValidationError("selection='kipf' needs validation nodes (split[1] is empty)")
     t0 = time.perf_counter()
     groups = ([{"params": list(model.parameters()), "weight_decay": weight_decay}] if param_groups is None
               else [dict(g) for g in param_groups])

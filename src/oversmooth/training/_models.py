@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from .._utils import check_choice, check_positive_int, check_probability, optional_import
+from ..errors import ValidationError
 from ._backend import to_edge_index, to_torch_sparse, torch_dtype
 
 __all__ = ["LinearGNN", "LinearClassifier", "PygGNN", "build_model", "MODELS", "PYG_MODELS",
@@ -47,7 +48,7 @@ class _Principal(nn.Module):
         super().__init__()
         u, w = (np.asarray(v, dtype=np.float64).ravel() for v in principal)
         if u.shape != (n_nodes,) or w.shape != (n_nodes,):
-            raise ValueError(f"principal must be two length-{n_nodes} vectors (u, w), got shapes {u.shape}, {w.shape}")
+            raise ValidationError(f"principal must be two length-{n_nodes} vectors (u, w), got shapes {u.shape}, {w.shape}")
         self.register_buffer("u", torch.from_numpy(u).to(dtype)[:, None], persistent=False)
         self.register_buffer("w", torch.from_numpy(w).to(dtype)[None, :], persistent=False)
 
@@ -255,7 +256,7 @@ class PygGNN(nn.Module):
         pyg = optional_import("torch_geometric.nn", "train")
         self.kind = check_choice(kind, "model", PYG_MODELS)
         if principal is not None and self.kind not in CORRECTED_MODELS:
-            raise ValueError(f"operator 'corrected' is implemented for models {', '.join(CORRECTED_MODELS)}, "
+            raise ValidationError(f"operator 'corrected' is implemented for models {', '.join(CORRECTED_MODELS)}, "
                              f"got model {self.kind!r}")
         in_dim = check_positive_int(in_dim, "in_dim")
         width = check_positive_int(width, "width")

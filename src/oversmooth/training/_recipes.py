@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import check_choice
+from ..errors import ValidationError
 
 __all__ = ["Recipe", "RECIPES", "KIPF", "row_normalize", "FEATURE_NORMS"]
 
@@ -96,6 +97,6 @@ def row_normalize(x: Any, kind: str = "row") -> Any:
         return sp.csr_array(sp.diags_array(inv) @ a)
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(f"features must be a 2-D array (N, d), got shape {a.shape}")
+        raise ValidationError(f"features must be a 2-D array (N, d), got shape {a.shape}")
     s = a.sum(axis=1, keepdims=True)
     return np.divide(a, s, out=np.zeros_like(a), where=s != 0)
