@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import theory
 from .._utils import check_choice, check_nonneg_int
-from ..errors import DataError, FileFormatError
+from ..errors import DataError, FileFormatError, ResourceLimitError
 from ._curves import EXPLORER_OPERATORS
 
 __all__ = ["GRIDS", "GRID_DEPTH", "grid_configs", "measure_grid", "read_results", "aggregate_cells"]
@@ -32,6 +32,10 @@ GRIDS: dict[str, tuple[tuple[int, ...], tuple[tuple[float, float], ...], tuple[s
 }
 #: Row keys a result table must have.
 REQUIRED = ("operator", "n", "p", "q", "sigma", "depth", "gap", "feature_variance", "bayes_error")
+#: At most this many cells from a result table (each one is a button and a search on every slider move).
+MAX_CELLS = 2000
+#: Result files larger than this are refused before they are read (bytes).
+MAX_RESULTS_BYTES = 200 * 2**20
 
 
 def grid_configs(grid: str = "default") -> list[dict[str, Any]]:
@@ -79,8 +83,13 @@ def measure_grid(grid: str = "default", *, seed: int = 0, seeds: int = 2, depth:
 
 
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"results file not found: {path}")
+    if not path.is_file():
+        raise DataError(f"results file {path} is not a regular file")
+    size = path.stat().st_size
+    if size > MAX_RESULTS_BYTES:
+        raise ResourceLimitError(f"results file {path} has {size} bytes; at most {MAX_RESULTS_BYTES} are read")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -97,8 +106,8 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
             data: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
         else:
             data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FileFormatError(f"results file {path} is not valid JSON: {exc}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FileFormatError(f"results file {path} is not valid JSON: {str(exc)[:200]}") from None
     if isinstance(data, dict):
         data = data.get("rows")
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -125,17 +134,49 @@ def read_results(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     rows = _rows_from_file(path)
-    for i, r in enumerate(rows):
-        missing = [k for k in REQUIRED if k not in r]
-        if missing:
-            raise FileFormatError(f"results file {path}: row {i} lacks column(s) {', '.join(missing)}")
-    return aggregate_cells(rows, source=str(path))
+    cells = aggregate_cells(rows, source=str(path), label=f"results file {path}")
+    if len(cells) > MAX_CELLS:
+        raise ResourceLimitError(f"results file {path} holds {len(cells)} cells; the explorer shows at most {MAX_CELLS}")
+    return cells
+
+
+_SELF_LOOPS = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
+
+
+def _check_row(r: Any, i: int, label: str) -> None:
+    """Refuse a row whose settings are not a CSBM cell (naming the file or argument, the row and the column)."""
+    where = f"{label}: row {i}"
+    if not isinstance(r, dict):
+        raise FileFormatError(f"{where} is not a mapping of columns")
+    missing = [k for k in REQUIRED if k not in r]
+    if missing:
+        raise FileFormatError(f"{where} lacks column(s) {', '.join(missing)}")
+    n, depth = _float(r["n"]), _float(r["depth"])
+    if not (isinstance(r["n"], (int, float, str)) and math.isfinite(n) and n == int(n) and 2 <= n <= 1e9):
+        raise FileFormatError(f"{where}: n must be an integer in [2, 1e9], got {r['n']!r}")
+    if not (isinstance(r["depth"], (int, float, str)) and math.isfinite(depth) and depth == int(depth) and 0 <= depth <= 10**4):
+        raise FileFormatError(f"{where}: depth must be an integer in [0, 10000], got {r['depth']!r}")
+    for key in ("p", "q"):
+        v = _float(r[key])
+        if not 0.0 <= v <= 1.0:
+            raise FileFormatError(f"{where}: {key} must be a probability in [0, 1], got {r[key]!r}")
+    if not _float(r["p"]) + _float(r["q"]) > 0:
+        raise FileFormatError(f"{where}: p and q are both 0")
+    sigma = _float(r["sigma"])
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise FileFormatError(f"{where}: sigma must be a positive number, got {r['sigma']!r}")
+    if str(r.get("self_loops", True)).lower() not in _SELF_LOOPS:
+        raise FileFormatError(f"{where}: self_loops must be true or false, got {r.get('self_loops')!r}")
+    if str(r["operator"]) == "appnp" and not 0.0 <= _float(r.get("alpha", 0.1)) <= 1.0:
+        raise FileFormatError(f"{where}: alpha must be in [0, 1], got {r.get('alpha')!r}")
 
 
 def _float(v: Any) -> float:
+    if isinstance(v, bool):
+        return math.nan
     try:
         x = float(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return math.nan
     return x
 
@@ -143,11 +184,18 @@ def _float(v: Any) -> float:
 def _mean(values: Iterable[Any]) -> float | None:
     arr = np.array([_float(v) for v in values], dtype=float)
     arr = arr[np.isfinite(arr)]
-    return float(arr.mean()) if arr.size else None
+    if not arr.size:
+        return None
+    with np.errstate(over="ignore"):
+        m = float(np.mean(arr))
+    return m if math.isfinite(m) else None
 
 
-def aggregate_cells(rows: Sequence[dict[str, Any]], source: str = "") -> list[dict[str, Any]]:
+def aggregate_cells(rows: Sequence[dict[str, Any]], source: str = "", *, label: str = "rows") -> list[dict[str, Any]]:
     """Group simulate rows into cells (means over seeds per depth); unknown operators are left out.
+
+    Every row is checked first (a :class:`~oversmooth.errors.FileFormatError` names ``label``,
+    the row and the column).
 
     Examples
     --------
@@ -159,25 +207,26 @@ def aggregate_cells(rows: Sequence[dict[str, Any]], source: str = "") -> list[di
     (2, [2.0])
     """
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for i, r in enumerate(rows):
+        _check_row(r, i, label)
     for r in rows:
         op = str(r["operator"])
         if op not in EXPLORER_OPERATORS:
             continue
         alpha = _float(r.get("alpha", 0.1)) if op == "appnp" else None
-        sl = r.get("self_loops", True)
-        sl = sl if isinstance(sl, bool) else str(sl).lower() in ("1", "true", "yes")
-        key = (op, int(r["n"]), _float(r["p"]), _float(r["q"]), _float(r["sigma"]), alpha, sl)
+        sl = _SELF_LOOPS[str(r.get("self_loops", True)).lower()]
+        key = (op, int(_float(r["n"])), _float(r["p"]), _float(r["q"]), _float(r["sigma"]), alpha, sl)
         groups.setdefault(key, []).append(r)
     cells = []
     for (op, n, p, q, sigma, alpha, sl), grp in sorted(groups.items(), key=lambda kv: str(kv[0])):
         by_depth: dict[int, list[dict[str, Any]]] = {}
         for r in grp:
-            by_depth.setdefault(int(r["depth"]), []).append(r)
+            by_depth.setdefault(int(_float(r["depth"])), []).append(r)
         depths = sorted(by_depth)
         methods = sorted({str(r.get("variance_method", "")) for r in grp} - {"", "None"})
         cells.append({
             "operator": op, "n": n, "p": p, "q": q, "sigma": sigma, "alpha": alpha, "self_loops": sl,
-            "seeds": len({r.get("seed") for r in grp}), "variance_method": ", ".join(methods) or "unknown",
+            "seeds": len({str(r.get("seed")) for r in grp}), "variance_method": (", ".join(methods) or "unknown")[:80],
             "depths": depths,
             "gap": [_mean(r["gap"] for r in by_depth[k]) for k in depths],
             "feature_variance": [_mean(r["feature_variance"] for r in by_depth[k]) for k in depths],

@@ -26,9 +26,9 @@ def _asset(name: str) -> str:
 
 
 def _inline_json(data: Any) -> str:
-    """JSON safe inside a <script> element (no ``</`` or ``<!--``)."""
+    """JSON safe inside a <script> element: ``<``, ``>`` and ``&`` only as ``\\u`` escapes (inside strings)."""
     text = json.dumps(data, allow_nan=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render_explorer(cells: Sequence[dict[str, Any]] = (), *, source: str = "none",
