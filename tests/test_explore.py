@@ -226,10 +226,13 @@ def test_explorer_in_headless_chromium(tmp_path):
     probe = _PROBE.replace("__MOVES__", json.dumps(MOVES)).replace("__CHECKS__", json.dumps(CHECKS))
     probed.write_text(page.replace("</body>", probe + "</body>"))
     dom = subprocess.run([*_chromium_args(binary, tmp_path / "prof"), "--virtual-time-budget=5000", "--dump-dom",
-                          probed.as_uri()], capture_output=True, text=True, timeout=120)
+                          "--enable-logging=stderr", "--v=0", probed.as_uri()], capture_output=True, text=True, timeout=120)
     match = re.search(r'<pre id="probe-result">(.*?)</pre>', dom.stdout, re.S)
     assert match, f"probe did not run: {dom.stderr[-2000:]}"
     out = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    # no script error, no console message, no load the Content-Security-Policy had to block
+    console = [ln for ln in dom.stderr.splitlines() if ":CONSOLE" in ln]
+    assert console == [], console
     # the JavaScript theory is the Python theory, value for value, at every check setting
     for check, js in zip(CHECKS, out["checks"]):
         py = theory_curves(**check)
