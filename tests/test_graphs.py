@@ -562,3 +562,21 @@ def test_csbm_bytes_pinned():
             for a in (g.adjacency.indptr, g.adjacency.indices, g.labels, g.features):
                 h.update(np.ascontiguousarray(a).tobytes())
     assert h.hexdigest() == "b3287c937465cbcceff07a442100e0a0bc6a9eba232b301c90855cb95d1c66fd"
+
+
+def test_sample_csbm_refuses_what_memory_cannot_hold_before_sampling(monkeypatch):
+    from oversmooth.errors import ResourceLimitError
+    from oversmooth.graphs import estimate_csbm_bytes
+
+    # N = 1e8, p = 0.1: about 2.5e14 expected edges, refused at once (no allocation, no sampling)
+    with pytest.raises(ResourceLimitError, match=r"n=100000000, p=0\.1, q=0\.01 means about 2\.75e\+14 expected edges"):
+        sample_csbm(10**8, p=0.1, q=0.01, seed=0)
+    with pytest.raises(ResourceLimitError, match=r"n=1000000000000"):
+        sample_csbm(10**12, p=0.0, q=0.0, seed=0)
+    edges, nbytes = estimate_csbm_bytes([500, 500], [[0.02, 0.002], [0.002, 0.02]], d=3)
+    assert edges == pytest.approx(2 * 124750 * 0.02 + 250000 * 0.002)
+    monkeypatch.setenv("OVERSMOOTH_MAX_BYTES", str(int(nbytes) - 1))
+    with pytest.raises(ResourceLimitError, match=r"OVERSMOOTH_MAX_BYTES"):
+        sample_csbm(sizes=[500, 500], p=0.02, q=0.002, mu=np.zeros((2, 3)), seed=0)
+    monkeypatch.setenv("OVERSMOOTH_MAX_BYTES", str(int(nbytes) + 1))
+    assert sample_csbm(sizes=[500, 500], p=0.02, q=0.002, mu=np.zeros((2, 3)), seed=0).n_nodes == 1000

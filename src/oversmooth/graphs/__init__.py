@@ -8,7 +8,8 @@ Examples
 2
 """
 
-from ._csbm import bernoulli_positions, block_probability_matrix, sample_csbm, sample_sbm_adjacency
+from ._csbm import (bernoulli_positions, block_probability_matrix, estimate_csbm_bytes, sample_csbm,
+                    sample_sbm_adjacency)
 from ._features import gaussian_class_features, read_features
 from ._graph import Graph
 from ._index import as_node_index
@@ -27,6 +28,7 @@ __all__ = [
     "sample_sbm_adjacency",
     "bernoulli_positions",
     "block_probability_matrix",
+    "estimate_csbm_bytes",
     "load_planetoid",
     "planetoid_structure",
     "restricted_load",

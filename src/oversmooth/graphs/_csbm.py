@@ -15,10 +15,17 @@ from .._utils import (
     check_probability,
     spawn_generators,
 )
+from ..errors import ResourceLimitError, ValidationError
 from ._features import covariance_factor, gaussian_class_features
 from ._graph import Graph, index_dtype_for
+from ._limits import format_bytes, max_bytes
 
-__all__ = ["sample_csbm", "sample_sbm_adjacency", "bernoulli_positions", "block_probability_matrix"]
+__all__ = ["sample_csbm", "sample_sbm_adjacency", "bernoulli_positions", "block_probability_matrix",
+           "estimate_csbm_bytes"]
+
+#: Bytes per expected undirected edge while sampling (positions, endpoints, both CSR directions) and per node.
+_BYTES_PER_EDGE = 64
+_BYTES_PER_NODE = 48
 
 _MAX_POSITION = 2**53  # positions are produced through float64 exponentials
 
@@ -53,7 +60,7 @@ def bernoulli_positions(m: int, p: float, rng: np.random.Generator) -> np.ndarra
     (True, True)
     """
     if m < 0 or m >= _MAX_POSITION:
-        raise ValueError(f"m must be in [0, 2**53), got {m}")
+        raise ValidationError(f"m must be in [0, 2**53) (the number of Bernoulli trials), got {m}")
     if m == 0 or p <= 0.0:
         return np.empty(0, dtype=np.int64)
     if p >= 1.0:
@@ -109,18 +116,18 @@ def block_probability_matrix(
     """
     if probs is not None:
         if p is not None or q is not None:
-            raise ValueError("give either p and q, or probs, not both")
+            raise ValidationError("give either p and q, or probs, not both")
         b = check_finite_array(probs, "probs", ndim=2)
         if b.shape != (n_blocks, n_blocks):
-            raise ValueError(f"probs must be a {n_blocks} x {n_blocks} matrix (one row per block), got shape {b.shape}")
+            raise ValidationError(f"probs must be a {n_blocks} x {n_blocks} matrix (one row per block), got shape {b.shape}")
         if not np.allclose(b, b.T, rtol=0, atol=0):
-            raise ValueError("probs must be symmetric (undirected graph)")
+            raise ValidationError("probs must be symmetric (undirected graph)")
         for (i, j), v in np.ndenumerate(b):
             if not 0.0 <= v <= 1.0:
-                raise ValueError(f"probs[{i}, {j}] must be in [0, 1], got {v}")
+                raise ValidationError(f"probs[{i}, {j}] must be in [0, 1], got {v}")
         return b
     if p is None or q is None:
-        raise ValueError("give p and q (within- and between-block edge probabilities), or probs")
+        raise ValidationError("give p and q (within- and between-block edge probabilities), or probs")
     pv = check_probability(p, "p")
     qv = check_probability(q, "q")
     b = np.full((n_blocks, n_blocks), qv)
@@ -132,28 +139,63 @@ def _check_sizes(n: int | None, sizes: Sequence[int] | None, n_blocks: int) -> n
     if sizes is not None:
         s = np.asarray(sizes)
         if s.ndim != 1 or s.size < 1:
-            raise ValueError(f"sizes must be a non-empty list of block sizes, got {sizes!r}")
+            raise ValidationError(f"sizes must be a non-empty list of block sizes, got {sizes!r}")
         if not np.issubdtype(s.dtype, np.integer):
             if not np.all(np.isfinite(s)) or not np.all(s == np.round(s)):
-                raise ValueError(f"sizes must be integers, got {list(sizes)}")
+                raise ValidationError(f"sizes must be integers, got {list(sizes)}")
         s = s.astype(np.int64)
         for i, v in enumerate(s):
             if v < 1:
-                raise ValueError(f"sizes[{i}] must be >= 1 (empty block), got {v}")
+                raise ValidationError(f"sizes[{i}] must be >= 1 (empty block), got {v}")
         if n is not None and int(s.sum()) != int(n):
-            raise ValueError(f"sizes must sum to n={n}, got sum {int(s.sum())}")
+            raise ValidationError(f"sizes must sum to n={n}, got sum {int(s.sum())}")
         if s.sum() < 2:
-            raise ValueError(f"n must be >= 2, got {int(s.sum())}")
+            raise ValidationError(f"n must be >= 2, got {int(s.sum())}")
         return s
     if n is None:
-        raise ValueError("give n (number of nodes) or sizes (block sizes)")
+        raise ValidationError("give n (number of nodes) or sizes (block sizes)")
     n = check_positive_int(n, "n", minimum=2)
     k = check_positive_int(n_blocks, "n_blocks")
     if k > n:
-        raise ValueError(f"n_blocks must be <= n (no empty block), got n_blocks={k}, n={n}")
+        raise ValidationError(f"n_blocks must be <= n (no empty block), got n_blocks={k}, n={n}")
     s = np.full(k, n // k, dtype=np.int64)
     s[: n % k] += 1
     return s
+
+
+def estimate_csbm_bytes(sizes: Any, probs: Any, d: int = 0) -> tuple[float, float]:
+    """(expected undirected edges, bytes needed) of sampling an SBM / CSBM, computed before sampling.
+
+    Edges: ``sum_a C(n_a, 2) P_aa + sum_{a<b} n_a n_b P_ab``; bytes: 64 per expected edge,
+    48 per node and 8 per feature entry (``d`` dimensions).
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import estimate_csbm_bytes
+    >>> edges, nbytes = estimate_csbm_bytes([1000, 1000], [[0.01, 0.001], [0.001, 0.01]])
+    >>> round(edges)
+    10990
+    """
+    s = np.asarray(sizes, dtype=np.float64)
+    b = np.asarray(probs, dtype=np.float64)
+    pairs = np.outer(s, s)
+    np.fill_diagonal(pairs, s * (s - 1) / 2.0)
+    edges = float(np.sum(np.triu(pairs * b)))
+    n = float(s.sum())
+    return edges, _BYTES_PER_EDGE * edges + _BYTES_PER_NODE * n + 8.0 * n * d
+
+
+def _check_budget(s: np.ndarray, b: np.ndarray, d: int, n: Any, p: Any, q: Any) -> None:
+    edges, nbytes = estimate_csbm_bytes(s, b, d)
+    limit = max_bytes()
+    if nbytes > limit:
+        what = f"n={int(s.sum())}" + (f", p={p}, q={q}" if p is not None else ", probs")
+        raise ResourceLimitError(f"sample_csbm: {what} means about {edges:.3g} expected edges and "
+                                 f"{format_bytes(nbytes)} of memory, more than the limit of {format_bytes(limit)} "
+                                 "($OVERSMOOTH_MAX_BYTES); lower n or p / q")
+    if int(s.max()) ** 2 >= _MAX_POSITION:
+        raise ResourceLimitError(f"sample_csbm: n={int(s.sum())}: a block of {int(s.max())} nodes has more node "
+                                 "pairs than the sampler can index (2**53); lower n")
 
 
 def sample_sbm_adjacency(
@@ -314,9 +356,12 @@ def sample_csbm(
 
     Raises
     ------
-    ValueError
+    ValidationError (``ValueError``)
         Probabilities outside [0, 1], N < 2, an empty block, sizes not summing to
         ``n``, non-finite ``mu`` / ``sigma`` or a covariance that is not PSD.
+    ResourceLimitError (``ValueError``)
+        Refused before sampling: the expected edges (``estimate_csbm_bytes``) need more
+        memory than ``$OVERSMOOTH_MAX_BYTES`` (default: the physical memory); the message names n, p, q.
 
     Examples
     --------
@@ -336,9 +381,10 @@ def sample_csbm(
     if mu_arr.ndim == 1:
         mu_arr = mu_arr[:, None]
     if mu_arr.shape[0] != k:
-        raise ValueError(f"mu must have one row per block ({k}), got shape {np.shape(mu)}")
+        raise ValidationError(f"mu must have one row per block ({k}), got shape {np.shape(mu)}")
     d = mu_arr.shape[1]
     covariance_factor(sigma, d)  # validate sigma before any sampling
+    _check_budget(s, b, d if features else 0, n, p, q)  # estimate memory before allocating anything
     rng_structure, rng_features = spawn_generators(seed, 2)
     adjacency = sample_sbm_adjacency(s, b, self_loops=self_loops, seed=rng_structure)
     labels = np.repeat(np.arange(k, dtype=np.int64), s)

@@ -274,7 +274,7 @@ def read_graph(
         Content that does not match the format, naming the file (and line or key).
     ResourceLimitError (``ValueError``)
         A file declaring more nodes or array bytes than the memory budget
-        (``$OVERSMOOTH_MAX_BYTES``, default 4 GiB).
+        (``$OVERSMOOTH_MAX_BYTES``, default the physical memory).
 
     Examples
     --------

@@ -1,7 +1,9 @@
 """Size limits checked *before* allocating: declared arrays, node counts, edge counts.
 
-One budget, :func:`max_bytes` (``$OVERSMOOTH_MAX_BYTES``, default 4 GiB), bounds what a file
-may make the readers allocate: an ``.npy`` header declaring a (10**6, 10**6) array, a
+One budget, :func:`max_bytes` (``$OVERSMOOTH_MAX_BYTES`` in bytes, default the machine's
+physical memory), bounds what an argument or a file may make the package allocate: a
+``sample_csbm`` call whose expected edges need more, an ``.npy`` header declaring a (10**6, 10**6) array, a
+sparse matrix declaring 10**12 nodes: an ``.npy`` header declaring a (10**6, 10**6) array, a
 sparse matrix declaring 10**12 nodes, an ``.npz`` member that inflates beyond its declared
 size. Anything above it is refused with :class:`~oversmooth.errors.ResourceLimitError`
 naming the file or argument and the estimate.
@@ -21,17 +23,27 @@ from ..errors import ResourceLimitError
 
 __all__ = ["max_bytes", "check_bytes", "check_node_count", "format_bytes", "BYTES_PER_NODE"]
 
-_DEFAULT = 4 * 2**30
+_FALLBACK = 16 * 2**30
 #: Bytes a graph needs per node beyond its edges (CSR row pointer, labels, degrees): an estimate.
 BYTES_PER_NODE = 32
 
 
 def max_bytes() -> int:
-    """The allocation budget: ``$OVERSMOOTH_MAX_BYTES`` (an integer, bytes) or 4 GiB."""
+    """The allocation budget: ``$OVERSMOOTH_MAX_BYTES`` (an integer, bytes), else the physical memory (else 16 GiB).
+
+    Examples
+    --------
+    >>> from oversmooth.graphs._limits import max_bytes
+    >>> max_bytes() > 0
+    True
+    """
     env = os.environ.get("OVERSMOOTH_MAX_BYTES", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return _DEFAULT
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return _FALLBACK
 
 
 def format_bytes(n: float) -> str:
