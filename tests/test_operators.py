@@ -325,3 +325,86 @@ class TestCorrected:
             list(iter_propagate(P, x, 1, operator="corrected", principal=(np.ones(2), np.ones(2) / 2)))
         with pytest.raises(ValueError, match="operator must be one of"):
             list(iter_propagate(P, x, 1, operator="corrrected"))
+
+
+# --------------------------------------------------------------------------- speed: kernel, dtype, backend
+def test_cache_blocked_kernel_is_bitwise_identical(monkeypatch):
+    import oversmooth.operators._spmm as spmm
+
+    g = sample_csbm(20_000, p=0.0015, q=0.0005, seed=3)
+    P = normalize_adjacency(g, "rw")
+    h = np.random.default_rng(0).standard_normal((20_000, 12))
+    for dtype in (np.float64, np.float32):
+        ref = P.astype(dtype) @ h.astype(dtype)
+        for cache in (200_000, 100_000):  # 10 / 20 column blocks (float64), 5 / 10 (float32)
+            monkeypatch.setattr(spmm, "CACHE_BLOCK_BYTES", cache)
+            for threads in (1, 2, 3):
+                mm = spmm.RowParallelMatmul(P, threads=threads, dtype=dtype)
+                assert mm.column_blocks(12) > 1
+                out = mm(h)
+                assert out.dtype == dtype and np.array_equal(out, ref)
+
+
+def test_kernel_refuses_unknown_dtype():
+    from oversmooth.errors import ValidationError
+    from oversmooth.operators._spmm import RowParallelMatmul
+
+    with pytest.raises(ValidationError, match="dtype"):
+        RowParallelMatmul(sp.eye_array(3, format="csr"), dtype="float16")
+    with pytest.raises(ValidationError, match="dtype"):
+        list(iter_propagate(sp.eye_array(3, format="csr"), np.ones(3), 1, dtype="int8"))
+
+
+@pytest.mark.parametrize("operator", ["gcn", "appnp", "pairnorm", "corrected"])
+def test_float32_propagation_within_its_stated_bound(operator):
+    # iter_propagate's docstring: |h32(n) - h64(n)| <= n gamma_k (|P|^n |x|), gamma_k = k u / (1 - k u)
+    g = sample_csbm(2000, p=0.01, q=0.002, seed=1)
+    P = normalize_adjacency(g)
+    x = np.random.default_rng(0).choice([-1.0, 1.0], size=(2000, 4))
+    u = 2.0**-24
+    k = int(np.diff(P.indptr).max())
+    gamma = k * u / (1 - k * u)
+    env = np.abs(x)
+    for n, (a, b) in enumerate(zip(iter_propagate(P, x, 12, operator=operator),
+                                   iter_propagate(P, x, 12, operator=operator, dtype="float32"))):
+        assert b.dtype == np.float32
+        err = np.abs(a - b.astype(np.float64))
+        if operator == "gcn":  # the rigorous entrywise bound (non-negative P, no extra operations)
+            assert np.all(err <= n * gamma * env + u * np.abs(a)), n
+        else:  # the other operators add O(u) per layer: the same order, with a factor of 4 of slack
+            assert err.max() <= 4 * (n + 1) * gamma * max(1.0, np.abs(a).max()), n
+        env = np.abs(P) @ env
+
+
+def test_torch_backend_matches_numpy():
+    pytest.importorskip("torch")
+    g = sample_csbm(1500, p=0.01, q=0.002, seed=2)
+    P = normalize_adjacency(g)
+    x = np.random.default_rng(1).standard_normal((1500, 3))
+    for operator in ("gcn", "appnp", "corrected"):
+        for dtype, tol in (("float64", 1e-12), ("float32", 1e-5)):
+            ref = list(iter_propagate(P, x, 6, operator=operator, dtype=dtype))
+            got = list(iter_propagate(P, x, 6, operator=operator, dtype=dtype, backend="torch", device="cpu"))
+            for a, b in zip(ref, got):
+                assert b.dtype == np.dtype(dtype)
+                np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+    v = propagate(P, x[:, 0], 3, backend="torch")
+    assert v.shape == (1500,)
+
+
+def test_backend_and_device_are_validated():
+    from oversmooth.errors import ValidationError
+
+    P = sp.eye_array(3, format="csr")
+    with pytest.raises(ValidationError, match="backend"):
+        list(iter_propagate(P, np.ones(3), 1, backend="jax"))
+    with pytest.raises(ValidationError, match="device"):
+        list(iter_propagate(P, np.ones(3), 1, device="cpu"))
+
+
+def test_blas_threads_context():
+    from oversmooth.operators._spmm import blas_threads
+
+    with blas_threads(1) as applied:
+        assert isinstance(applied, bool)
+        assert float(np.ones((3, 3)).T @ np.ones(3) @ np.ones(3)) == 9.0

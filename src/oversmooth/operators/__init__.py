@@ -1,5 +1,9 @@
 """Operators: normalised adjacencies and streaming propagation (GCN, APPNP/PPR, PairNorm, corrected).
 
+Propagation runs in float64 (default) or float32 (``dtype=``), with the NumPy/SciPy kernel
+(row-parallel, cache-blocked: :mod:`oversmooth.operators._spmm`) or, with the ``train`` extra,
+``backend="torch"`` (CPU, or CUDA when present).
+
 Examples
 --------
 >>> import numpy as np
@@ -13,7 +17,7 @@ Examples
 """
 
 from ._normalize import NORMALIZATIONS, ZERO_DEGREE_POLICIES, normalize_adjacency, stationary_projection
-from ._propagate import OPERATORS, PAIRNORM_MODES, iter_propagate, pairnorm, propagate
+from ._propagate import BACKENDS, DTYPES, OPERATORS, PAIRNORM_MODES, iter_propagate, pairnorm, propagate
 
 __all__ = [
     "normalize_adjacency",
@@ -25,4 +29,6 @@ __all__ = [
     "ZERO_DEGREE_POLICIES",
     "OPERATORS",
     "PAIRNORM_MODES",
+    "BACKENDS",
+    "DTYPES",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ArgumentTypeError, ValidationError
 from .._utils import check_choice
 
 __all__ = ["normalize_adjacency", "stationary_projection", "NORMALIZATIONS", "ZERO_DEGREE_POLICIES"]
@@ -18,7 +19,7 @@ ZERO_DEGREE_POLICIES = ("raise", "self-loop", "zero")
 def _adjacency_of(graph_or_matrix: Any) -> sp.csr_array:
     a = getattr(graph_or_matrix, "adjacency", graph_or_matrix)
     if not sp.issparse(a):
-        raise TypeError(f"expected a Graph or a scipy sparse adjacency, got {type(a).__name__}")
+        raise ArgumentTypeError(f"expected a Graph or a scipy sparse adjacency, got {type(a).__name__}")
     return sp.csr_array(a, dtype=np.float64)
 
 
@@ -62,12 +63,12 @@ def normalize_adjacency(
     a = _adjacency_of(graph)
     deg = np.asarray(a.sum(axis=1)).ravel()
     if np.any(deg < 0):
-        raise ValueError("adjacency has negative row sums; normalisation needs non-negative weights")
+        raise ValidationError("adjacency has negative row sums; normalisation needs non-negative weights")
     isolated = np.flatnonzero(deg == 0)
     if isolated.size:
         if zero_degree == "raise":
             shown = ", ".join(map(str, isolated[:5])) + (" ..." if isolated.size > 5 else "")
-            raise ValueError(
+            raise ValidationError(
                 f"{isolated.size} node(s) have degree 0 (e.g. {shown}); add self-loops, or choose a "
                 "zero_degree policy: 'self-loop' (keep their own value) or 'zero' (zero rows)"
             )
@@ -131,7 +132,7 @@ def stationary_projection(graph: Any, kind: str = "rw") -> tuple[np.ndarray, np.
     deg = np.asarray(a.sum(axis=1)).ravel()
     total = float(deg.sum())
     if np.any(deg < 0) or not total > 0:
-        raise ValueError("graph must have non-negative weights and at least one edge for a stationary distribution")
+        raise ValidationError("graph must have non-negative weights and at least one edge for a stationary distribution")
     pi = deg / total
     if kind == "rw":
         return np.ones_like(pi), pi
