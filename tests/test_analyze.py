@@ -13,7 +13,8 @@ from _helpers import needs_planetoid_raw, planetoid_raw_dir
 from oversmooth import theory
 from oversmooth.cli import main
 from oversmooth.experiments import analyze_graph, fit_csbm, graph_reach, linear_probe, random_split
-from oversmooth.experiments._analyze import prepare_graph, saturation_level
+from oversmooth.experiments import saturation_level
+from oversmooth.theory import prepare_graph
 from oversmooth.graphs import Graph, load_planetoid, planetoid_structure, sample_csbm
 from oversmooth.measures import PROFILE_METRICS, feature_noise_variance
 
@@ -173,10 +174,16 @@ def test_analysis_bad_graphs_and_arguments(csbm):
         analyze_graph(Graph(csbm.adjacency, labels=csbm.labels), 2, features="real")
     with pytest.raises(ValueError, match="depth must be an integer >= 1"):
         analyze_graph(csbm, 0)
-    with pytest.raises(ValueError, match="snr must be"):
+    with pytest.raises(ValueError, match="mean_scale must be"):
+        analyze_graph(csbm, 2, mean_scale=-1)
+    with pytest.warns(DeprecationWarning, match="snr= is deprecated"), pytest.raises(ValueError, match="mean_scale"):
         analyze_graph(csbm, 2, snr=-1)
-    with pytest.raises(ValueError, match="alpha must be in"):
+    with pytest.raises(ValueError, match="alphas must be in"):
         analyze_graph(csbm, 2, alphas=(1.5,))
+    with pytest.raises(ValueError, match="alpha must be in"):
+        analyze_graph(csbm, 2, operator="appnp", alpha=1.5)
+    with pytest.raises(ValueError, match="operator must be one of"):
+        analyze_graph(csbm, 2, operator="sgc")
     with pytest.raises(ValueError, match="bfs_sources must be an integer >= 1, got 0"):
         analyze_graph(csbm, 2, bfs_sources=0)
     with pytest.raises(ValueError, match="probes must be an integer >= 1, got 0"):
@@ -542,7 +549,7 @@ def test_npz_graph_holding_features_api_and_cli(tmp_path, capsys):
 
 
 def test_probe_training_nodes_are_capped_and_the_row_says_so(monkeypatch):
-    import oversmooth.experiments._analyze as an
+    import oversmooth.experiments._analyze_inputs as an
 
     monkeypatch.setattr(an, "PROBE_MAX_TRAIN", 50)
     g, x = _featured(seed=10)

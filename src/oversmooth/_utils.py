@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import functools
 import math
 import numbers
+import warnings
 from types import ModuleType
-from typing import Any, Union
+from typing import Any, Callable, TypeVar, Union
 
 import numpy as np
 
@@ -35,7 +37,10 @@ __all__ = [
     "check_finite_array",
     "check_choice",
     "optional_import",
+    "renamed_kwargs",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def check_random_state(seed: SeedLike) -> np.random.Generator:
@@ -251,3 +256,40 @@ def optional_import(module: str, extra: str) -> ModuleType:
             f"{module!r} is needed for this feature; install it with "
             f"`pip install 'oversmooth[{extra}]'`"
         ) from exc
+
+
+def renamed_kwargs(**renames: str) -> Callable[[_F], _F]:
+    """Keep an old keyword argument working for one release, with a :class:`DeprecationWarning`.
+
+    ``@renamed_kwargs(lam_="lam")`` maps a call's ``lam_=`` to ``lam=`` and warns; passing
+    both names is a :class:`~oversmooth.errors.ValidationError` naming them.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from oversmooth._utils import renamed_kwargs
+    >>> @renamed_kwargs(old="new")
+    ... def f(new=1):
+    ...     return new
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     f(old=3), w[0].category.__name__
+    (3, 'DeprecationWarning')
+    """
+
+    def wrap(func: _F) -> _F:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise ValidationError(f"{func.__name__}() got both {old}= (deprecated) and {new}=; "
+                                              f"pass only {new}=")
+                    warnings.warn(f"{func.__name__}(): the argument {old}= is deprecated and will be removed in "
+                                  f"the next release; use {new}=", DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap

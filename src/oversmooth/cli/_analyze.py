@@ -125,7 +125,8 @@ def _print(res: Any, graph: Any) -> None:
     print(f"   sum_j pi_j^2={f.pi_sq_sum:.4g}  variance limit (component-wise)={f.limit_variance:.4g}  "
           f"bounds [sigma^2/N={1 / f.n_nodes:.3g}, sigma^2=1]")
     print(f"   components={f.n_components} (largest {f.largest_component})  isolated nodes={f.isolated_nodes}")
-    print(f"\n2. per depth, the Gaussian noise model (class means {cfg['snr']:g} x one-hot, sigma=1, {cfg['seeds']} "
+    print(f"\n2. per depth, the Gaussian noise model under {cfg['operator']} (class means {cfg['mean_scale']:g} x "
+          f"one-hot, sigma=1, {cfg['seeds']} "
           f"draw(s)): gap, feature-noise variance ({cfg['variance']}"
           + (f", {cfg['probes']} probes" if cfg["probes"] else "")
           + "), Bayes error (LDA, K dims), realised error; CSBM = the fitted model's theory (mean-field gap "
@@ -165,13 +166,15 @@ def _print(res: Any, graph: Any) -> None:
         p = rec["probe"]
         print(f"   linear probe ({res.features['kind']} features) at depth {p['depth']}: test accuracy "
               f"{p['test_accuracy']:.3f} +- {p['test_accuracy_std']:.3f} (std over {cfg['splits']} split(s))")
-    print(f"   Gaussian noise model: realised error {rec['gcn']['error']:.4g} +- {rec['gcn']['se']:.2g} at depth "
-          f"{rec['gcn']['depth']}; Bayes-error argmin {rec['bayes_depth']}, fitted-CSBM argmin "
-          f"{rec['theory_bayes_depth']}")
+    r = rec["realised"]
+    th = "-" if rec["theory_bayes_depth"] is None else rec["theory_bayes_depth"]
+    print(f"   Gaussian noise model ({cfg['operator']}): realised error {r['error']:.4g} +- {r['se']:.2g} at depth "
+          f"{r['depth']}; Bayes-error argmin {rec['bayes_depth']}, fitted-CSBM argmin {th}")
     if rec.get("appnp"):
         a = rec["appnp"]
         print(f"   APPNP: best alpha={a['alpha']:g} (depth {a['best_depth']}, realised error "
-              f"{a['best_realised_error']:.4g}); {'beats' if rec['appnp_beats_gcn'] else 'does not beat'} GCN's best")
+              f"{a['best_realised_error']:.4g}); {'beats' if rec['appnp_beats_operator'] else 'does not beat'} the best of "
+              f"{cfg['operator_name']}")
     print(f"   ({res.seconds:.1f} s)")
 
 
@@ -182,8 +185,19 @@ def _dep(v: Any) -> str:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from ..experiments import analyze_graph
     from ..graphs import IntegrityError, UnsafePickleError, UnverifiedFileError
-    from . import CLIError
+    from ._common import CLIError, atomic_write_text, check_output_file
 
+    if args.snr is not None:
+        if args.mean_scale is not None:
+            raise CLIError("oversmooth analyze: error: --snr is the deprecated name of --mean-scale: pass only "
+                           "--mean-scale")
+        print("oversmooth analyze: warning: --snr is deprecated (it is not the distance SNR of `oversmooth train`); "
+              "use --mean-scale (same meaning: class means VALUE x one-hot)", file=sys.stderr)
+        args.mean_scale = args.snr
+    if args.json not in (None, "-"):
+        check_output_file(args.json, "--json", "analyze")
+    if args.figure:
+        check_output_file(args.figure, "--figure", "analyze")
     if args.depth < 1:
         raise CLIError(f"oversmooth analyze: error: --depth must be >= 1, got {args.depth}")
     if args.seed < 0:
@@ -197,7 +211,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     except (OSError, IntegrityError, UnverifiedFileError, UnsafePickleError, pickle.UnpicklingError) as exc:
         raise CLIError(f"oversmooth analyze: error: {exc}") from None
     split = _check_split(args, graph)
-    res = analyze_graph(graph, args.depth, features=features, features_source=source, split=split, snr=args.snr,
+    res = analyze_graph(graph, args.depth, features=features, features_source=source, split=split,
+                        mean_scale=1.0 if args.mean_scale is None else args.mean_scale,
+                        operator=args.operator, alpha=args.alpha,
                         seeds=args.seeds, variance=args.method, probes=args.probes, alphas=args.alphas,
                         bfs_sources=args.bfs_sources, splits=args.splits, probe_rank=args.probe_rank,
                         metrics="all" if args.metrics == ["all"] else args.metrics, mixture=args.mixture,
@@ -209,7 +225,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     else:
         _print(res, graph)
         if args.json:
-            Path(args.json).write_text(json.dumps(out, allow_nan=False, indent=1) + "\n", encoding="utf-8")
+            atomic_write_text(args.json, json.dumps(out, allow_nan=False, indent=1) + "\n")
             print(f"wrote {args.json}")
     if args.figure:
         from ..viz import save_figure
@@ -223,6 +239,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     """Register ``oversmooth analyze``."""
+    from ._common import finite_float, integer
+
     p = sub.add_parser(
         "analyze",
         help="fit a CSBM to a real graph, measure mixing/denoising per depth, recommend a depth",
@@ -236,7 +254,8 @@ def add_parser(sub: Any) -> None:
         "files in --root or the cache, an .npz graph holding features), else Gaussian class features; "
         "--features FILE reads a .npy/.npz matrix; --features gaussian chooses Gaussian class features; "
         "--features real requires real ones (Planetoid: downloaded if missing, SHA-256 checked). Every output "
-        "says which features were used. Propagation: P = D^-1 A with self-loops added (A_ii = 1).",
+        "says which features were used. Propagation (--operator): P = D^-1 A with self-loops added (A_ii = 1), the "
+        "corrected P - 1 pi^T, or APPNP.",
         epilog="examples:\n  oversmooth analyze cora --depth 16 --json cora.json --figure cora.png\n"
         "  oversmooth analyze cora --root data/planetoid --split public --depth 8\n"
         "  oversmooth analyze edges.txt --labels labels.txt --features x.npy --depth 32 --hutchinson\n"
@@ -245,38 +264,45 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("graph", metavar="GRAPH", help="cora | citeseer | pubmed, or a graph file")
     p.add_argument("--labels", default=None, help="labels file for an edge list: 'node label' lines (missing -> -1)")
-    p.add_argument("--depth", type=int, default=16, help="largest depth D; rows for 0..D (default 16)")
-    p.add_argument("--snr", type=float, default=1.0, help="Gaussian class means snr x one-hot, sigma=1 (default 1)")
+    p.add_argument("--depth", type=integer, default=16, help="largest depth D; rows for 0..D (default 16)")
+    p.add_argument("--operator", choices=("gcn", "corrected", "appnp"), default="gcn",
+                   help="propagation: gcn = D^-1 A with self-loops (default, the paper's); corrected = D^-1 A - 1 pi^T "
+                   "(Wang, Baranwal, Fountoulakis 2024); appnp = APPNP with --alpha")
+    p.add_argument("--alpha", type=finite_float, default=0.1, help="APPNP teleport weight for --operator appnp "
+                   "(default 0.1)")
+    p.add_argument("--mean-scale", type=finite_float, default=None, metavar="S",
+                   help="Gaussian noise model: class means S x one-hot, sigma=1 (default 1)")
+    p.add_argument("--snr", type=finite_float, default=None, help=argparse.SUPPRESS)  # deprecated: --mean-scale
     p.add_argument("--features", default="auto", metavar="auto|gaussian|real|FILE",
                    help="auto (default): the graph's own features when it has them, else Gaussian class features; "
                    "gaussian; real (required; Planetoid files downloaded if missing); or a .npy/.npz feature file")
     p.add_argument("--split", default="random", metavar="random|public|PATH",
                    help="probe train/val/test nodes: random 60/20/20 splits (default), public (Planetoid), or an "
                    ".npz file with train/val/test masks or index arrays")
-    p.add_argument("--seeds", type=int, default=3, help="Gaussian feature draws (default 3)")
-    p.add_argument("--splits", type=int, default=3, help="random splits for the probe (default 3; --split random)")
+    p.add_argument("--seeds", type=integer, default=3, help="Gaussian feature draws (default 3)")
+    p.add_argument("--splits", type=integer, default=3, help="random splits for the probe (default 3; --split random)")
     p.add_argument("--mixture", action="store_true",
                    help="also the noise model's exact Bayes error given the graph (Gaussian-mixture view; Monte "
                    "Carlo, O(samples N K) per depth; skipped above 20000 nodes)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (default: one on large profiles when stderr is a terminal)")
-    p.add_argument("--probe-rank", type=int, default=128, metavar="R",
+    p.add_argument("--probe-rank", type=integer, default=128, metavar="R",
                    help="real features of more dimensions are projected on their top R principal directions "
                    "(randomised SVD) before propagation; the probe and the profile see these (default 128)")
     p.add_argument("--metrics", nargs="*", default=None, metavar="NAME",
                    help="profile measures per depth: 'all', or names (default: separation, spreads, Dirichlet "
                    "energies, Rayleigh quotient, MAD, effective rank; none given: skip the profile)")
-    p.add_argument("--probes", type=int, default=32, help="Hutchinson probes (default 32)")
+    p.add_argument("--probes", type=integer, default=32, help="Hutchinson probes (default 32)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--exact", dest="method", action="store_const", const="exact",
                    help="exact feature-noise variance (dense rows; small graphs)")
     g.add_argument("--hutchinson", dest="method", action="store_const", const="hutchinson",
                    help="Hutchinson estimate with --probes random +-1 vectors (default above 5000 nodes)")
     p.set_defaults(method="auto", func=_cmd_analyze)
-    p.add_argument("--alphas", type=float, nargs="*", default=[0.05, 0.1, 0.2, 0.3, 0.5],
+    p.add_argument("--alphas", type=finite_float, nargs="*", default=[0.05, 0.1, 0.2, 0.3, 0.5],
                    help="APPNP alphas to compare (default 0.05 0.1 0.2 0.3 0.5; none to skip)")
-    p.add_argument("--bfs-sources", type=int, default=64, help="BFS sources for the reach (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--bfs-sources", type=integer, default=64, help="BFS sources for the reach (default 64)")
+    p.add_argument("--seed", type=integer, default=0, help="master seed (default 0)")
     p.add_argument("--directed", action="store_true", help="edge-list lines are arcs (default: undirected edges)")
     p.add_argument("--symmetrize", action="store_true", help="make a directed graph undirected (else an error)")
     p.add_argument("--delimiter", default=None, help="edge-list delimiter (default: comma if present, else spaces)")

@@ -1,4 +1,9 @@
-"""Experiments: configurations, simulations, real-graph analysis, sweeps and tidy result tables.
+"""Experiments: configurations, simulations, real-graph analysis and sweeps.
+
+Tables (CSV, mean +- SEM) live in :mod:`oversmooth.tables`; the CSBM fit in
+:mod:`oversmooth.theory`; graph reach and saturation level in :mod:`oversmooth.graphs`;
+the probe and the principal projection in :mod:`oversmooth.measures`. The names below that
+moved are re-exported here for one release.
 
 Examples
 --------
@@ -9,12 +14,13 @@ Examples
 """
 
 from ._simulate import ROW_COLUMNS, SIMULATE_OPERATORS, SimulationConfig, run_simulation, simulate
-from ._table import column, group_rows, mean_and_sem, read_csv, write_csv
-from ..graphs import random_split  # re-exported: moved to oversmooth.graphs
-from ..measures import linear_probe  # re-exported: moved to oversmooth.measures
-from ._analyze import AnalysisResult, analyze_graph
-from ._structure import CSBMFit, fit_csbm, graph_reach, saturation_level
-from ._sweep import (SpecError, SweepSpec, SweepSummary, cell_key, cell_seed, estimate_cost, expand_axis,
+from ..tables import column, group_rows, grouped_mean_sem, mean_and_sem, mean_sem, read_csv, write_csv
+from ..graphs import random_split  # re-exported for one release: moved to oversmooth.graphs
+from ..measures import linear_probe  # re-exported for one release: moved to oversmooth.measures
+from ..theory import CSBMFit, fit_csbm  # re-exported for one release: moved to oversmooth.theory
+from ._structure import graph_reach, saturation_level  # re-exported for one release: moved to oversmooth.graphs
+from ._analyze import ANALYZE_OPERATORS, AnalysisResult, analyze_graph
+from .sweep import (SpecError, SweepSpec, SweepSummary, cell_key, cell_seed, estimate_cost, expand_axis,
                      load_results, load_spec, parse_spec, run_cells, run_sweep, sweep_status, use_backend)
 
 __all__ = [
@@ -28,6 +34,9 @@ __all__ = [
     "group_rows",
     "column",
     "mean_and_sem",
+    "mean_sem",
+    "grouped_mean_sem",
+    "ANALYZE_OPERATORS",
     "analyze_graph",
     "random_split",
     "AnalysisResult",

@@ -3,12 +3,12 @@
 Given a labelled graph (a Planetoid graph, a PyTorch Geometric ``Data``, a NetworkX graph
 or the user's own file), :func:`analyze_graph`
 
-1. fits a CSBM from the labels (:func:`~oversmooth.experiments._structure.fit_csbm`):
+1. fits a CSBM from the labels (:func:`oversmooth.theory.fit_csbm`):
    block sizes, the K x K edge densities, the one-layer class transition matrix ``M``,
    its mixing eigenvalue ``lambda``, the average degree and its spread;
 2. chooses the features (``features="auto"``): the graph's own features when it has
    them (Planetoid raw files, ``Data.x``, an ``.npz`` holding features, or an array
-   passed in), else Gaussian class features (means ``snr * e_c``, one-hot, ``sigma = 1``;
+   passed in), else Gaussian class features (means ``mean_scale * e_c``, one-hot, ``sigma = 1``;
    K dimensions), which ``features="gaussian"`` also selects explicitly. Real features
    of more than ``probe_rank`` dimensions are projected on their top ``probe_rank``
    principal directions (randomised SVD; propagation commutes with the projection, and
@@ -21,7 +21,7 @@ or the user's own file), :func:`analyze_graph`
    seeded 60/20/20 splits; ``"public"``: Planetoid's public split; a path: an ``.npz``
    split file): its validation error recommends the depth for real features;
 4. only the quantities that need a known noise model come from the explicit Gaussian
-   model (class means ``snr * e_c``, ``sigma = 1``): the paper's feature-noise variance
+   model (class means ``mean_scale * e_c``, ``sigma = 1``): the paper's feature-noise variance
    (exact or Hutchinson with its standard error), the gap of the class means, the
    Gaussian-view (LDA) Bayes error and the realised error of Gaussian draws, the fitted
    CSBM's theory beside them (mean-field gap ``M^n mu``, the Catalan variance
@@ -30,24 +30,25 @@ or the user's own file), :func:`analyze_graph`
    exact Bayes error of the noise model given the graph (each class a Gaussian mixture over
    its nodes). No LDA Bayes error is computed in the real features' dimension: with real
    features the held-out probe is the accuracy measure;
-5. measures the graph's reach (:func:`~oversmooth.experiments._structure.graph_reach`).
+5. measures the graph's reach (:func:`oversmooth.graphs.graph_reach`).
 
 Propagation uses the paper's operator ``P = D^-1 A`` **with self-loops** (``A_ii = 1``,
-existing self-loops replaced). Disconnected graphs are fine: the variance then
+existing self-loops replaced), or (``operator=``) the corrected convolution ``P - 1 pi^T`` or APPNP. Disconnected graphs are fine: the variance then
 saturates at the component-wise level ``saturation_level`` (above ``sum_j pi_j^2``);
 isolated nodes keep their own feature forever. Errors (never a NaN table): a graph
 with no labelled node, fewer than two classes, a class with fewer than two labelled
 nodes, no edges, fewer than 3 nodes. Every output (``AnalysisResult.features``, the JSON,
 the printed text and the figure) says which features were used.
-"""
 
+Modules: this orchestrator; :mod:`._analyze_inputs` (arguments, features, splits, the
+memory estimate), :mod:`._analyze_layers` (per-depth measurements), :mod:`._analyze_model`
+(the fitted CSBM's predictions, APPNP's alphas), :mod:`._analyze_result` (the result, the
+recommendation rules).
+"""
 from __future__ import annotations
 
-import math
-import os
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -59,36 +60,35 @@ from .._utils import (
     check_positive_float,
     check_positive_int,
     check_probability,
+    renamed_kwargs,
     spawn_generators,
 )
-from .._version import __version__
-from ..graphs import Graph, gaussian_class_features, random_split, read_graph, resolve_split
-from ..measures import (
-    PROFILE_METRICS,
-    bayes_error_lda,
-    class_indicator,
-    feature_noise_variance,
-    linear_probe,
-    mahalanobis_distances,
-    profile_embeddings,
-    realised_error,
-)
-from ..measures._embeddings import PROBE_MAX_TRAIN
-from ..measures._mixture import mixture_bayes_error
+from ..graphs import gaussian_class_features
+from ..graphs._stats import graph_reach
+from ..measures import EXACT_MAX_NODES, feature_noise_variance, principal_projection, profile_embeddings
 from ..measures._profile import _exact_row_norms
 from ..operators import iter_propagate, normalize_adjacency
-from ._structure import CSBMFit, fit_csbm, graph_reach, prepare_graph, saturation_level
+from ..tables import mean_sem
+from ._analyze_inputs import (
+    ANALYZE_MAX_BYTES,
+    ANALYZE_OPERATORS,
+    FEATURE_MODES,
+    as_graph,
+    cap_train,
+    check_analysis_size,
+    resolve_metrics,
+    resolve_splits,
+    select_features,
+)
+from ._analyze_layers import LayerMeter
+from ._analyze_model import appnp_comparison, fitted_theory
+from ._analyze_result import DEPARTURE_FACTOR, AnalysisResult, check_finite, first_departure, recommend
 
 __all__ = [
-    "CSBMFit",
     "AnalysisResult",
-    "prepare_graph",
-    "fit_csbm",
-    "saturation_level",
-    "graph_reach",
-    "linear_probe",
-    "random_split",
     "analyze_graph",
+    "ANALYZE_MAX_BYTES",
+    "ANALYZE_OPERATORS",
     "DEFAULT_ALPHAS",
     "DEPARTURE_FACTOR",
     "FEATURE_MODES",
@@ -98,10 +98,6 @@ __all__ = [
 
 #: APPNP teleport weights tried for the recommendation.
 DEFAULT_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5)
-#: A measured curve "departs" from the CSBM theory where measured/theory leaves [1/1.5, 1.5].
-DEPARTURE_FACTOR = 1.5
-#: ``features=`` choices besides an array: the graph's own when present, Gaussian, or the graph's own (required).
-FEATURE_MODES = ("auto", "gaussian", "real")
 #: Profile columns measured per depth by default: the O(N d^2 + d^3 + E d) ones. MADGap and the group
 #: distance ratio (sampled, about 1 s per depth on 20,000 nodes) and the probe on Gaussian features come with
 #: ``metrics="all"`` or by name; the probe always runs on real features.
@@ -109,205 +105,22 @@ DEFAULT_METRICS = ("separation", "within_class_spread", "between_class_spread", 
                    "normalized_dirichlet_energy", "rayleigh_quotient", "mad", "effective_rank")
 #: ``mixture=True`` is skipped above this many nodes (its Monte Carlo costs O(samples N K) per depth).
 MIXTURE_MAX_NODES = 20_000
-_LDA_SAMPLES = 20_000  # Monte Carlo draws of the K-class Bayes error in K dims (SE <= 0.0036)
+_OPERATOR_TEXT = {"gcn": "P = D^-1 A with self-loops added (A_ii = 1), as in the paper",
+                  "corrected": "the corrected convolution P - 1 pi^T (P = D^-1 A with self-loops; Wang, Baranwal, "
+                               "Fountoulakis 2024): no [sigma^2/N, sigma^2] variance bounds apply",
+                  "appnp": "APPNP h(n+1) = (1 - alpha) P h(n) + alpha x, P = D^-1 A with self-loops"}
 
 
-# --------------------------------------------------------------------------- inputs
-def _as_graph(graph: Any) -> Graph:
-    """An oversmooth Graph, a PyG ``Data`` (``x`` kept) or a NetworkX graph -> Graph."""
-    if isinstance(graph, Graph):
-        return graph
-    if hasattr(graph, "edge_index") or type(graph).__module__.startswith("networkx"):
-        # a PyG edge_index listing each edge once is read as undirected (the measures' convention)
-        return read_graph(graph, symmetrize=True)
-    raise TypeError(f"graph must be an oversmooth Graph, a torch_geometric Data or a networkx graph, "
-                    f"got {type(graph).__name__}")
-
-
-def _features_array(x: Any, n_nodes: int) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x, dtype=np.float64)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2 or arr.shape[0] != n_nodes:
-        raise ValueError(f"features must be an (N, d) array with N = {n_nodes} rows (one per node), "
-                         f"got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("features must be finite (no NaN or inf)")
-    return arr
-
-
-def _select_features(g: Graph, features: Any, source: str | None) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """(real features or None for Gaussian, description) for the ``features`` argument."""
-    if not isinstance(features, str):
-        x = _features_array(features, g.n_nodes)
-        return x, {"kind": "real", "origin": source or "features array passed to analyze_graph"}
-    mode = check_choice(features, "features", FEATURE_MODES)
-    own = g.features
-    if mode == "gaussian":
-        why = "explicit choice (features='gaussian')" + (": the graph's own features are not used"
-                                                          if own is not None else "")
-        return None, {"kind": "gaussian", "origin": source or why}
-    if own is None:
-        if mode == "real":
-            raise ValueError(f"features='real' but graph {g.name!r} has no features (pass an (N, d) array, "
-                             "or features='gaussian')")
-        return None, {"kind": "gaussian", "origin": source or f"graph {g.name!r} has no features"}
-    if source is None:
-        fsrc = (g.metadata or {}).get("features_source")
-        where = g.source or g.name
-        source = f"the graph's own features ({fsrc}; {where})" if fsrc else f"the graph's own features ({where})"
-    return _features_array(own, g.n_nodes), {"kind": "real", "origin": source}
-
-
-def _resolve_splits(split: Any, g0: Graph, labels: np.ndarray, splits: int,
-                    rngs: Sequence[np.random.Generator]) -> tuple[list[tuple[np.ndarray, ...]], str]:
-    """Probe splits restricted to labelled nodes, and a description."""
-    if isinstance(split, str) and split == "random":
-        parts = [random_split(labels, r) for r in rngs[:splits]]
-        desc = f"random 60/20/20 splits of the labelled nodes (train/val/test), {splits} seeded"
-    else:
-        tr, va, te = resolve_split(split, g0)
-        parts = [(tr, va, te)]
-        what = "Planetoid public split" if isinstance(split, str) and split == "public" else (
-            f"split file {os.fspath(split)}" if isinstance(split, (str, os.PathLike)) else "given split")
-        desc = f"{what}: train {tr.size}, val {va.size}, test {te.size} nodes"
-    out = []
-    dropped = 0
-    for tr, va, te in parts:
-        tr, va, te = (np.asarray(s, dtype=np.int64) for s in (tr, va, te))
-        size = tr.size + va.size + te.size
-        tr, va, te = tr[labels[tr] >= 0], va[labels[va] >= 0], te[labels[te] >= 0]
-        dropped = max(dropped, size - tr.size - va.size - te.size)
-        if tr.size == 0 or te.size == 0:
-            raise ValueError(f"split: the {'train' if tr.size == 0 else 'test'} set has no labelled node")
-        if np.unique(labels[tr]).size < 2:
-            raise ValueError("split: the train set holds a single class; the probe needs at least 2")
-        out.append((tr, va, te))
-    if dropped:
-        desc += f" ({dropped} unlabelled node(s) left out)"
-    return out, desc
-
-
-def _orthonormal(y: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the columns of ``y`` from the eigenvectors of its small Gram matrix, twice.
-
-    (LAPACK's QR of a tall matrix stalls for seconds on a busy machine with threaded BLAS; a
-    k x k eigendecomposition does not. Done twice, like CholeskyQR2, for orthogonality.)
-    """
-    for _ in range(2):
-        w, v = np.linalg.eigh(y.T @ y)
-        keep = w > max(float(w.max()), 0.0) * 1e-12
-        y = y @ (v[:, keep] / np.sqrt(w[keep]))
-    return y
-
-
-def _reduce_features(x: np.ndarray, rank: int, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Project X on its top ``rank`` right singular directions (randomised range finder).
-
-    Returns the projection and the share of ``||X||_F^2`` it keeps. Propagation commutes
-    with the projection: ``P^n (X V) = (P^n X) V``. Cost O(N d rank) (Halko et al. 2011:
-    ``rank + 10`` random directions, two power iterations).
-    """
-    if x.shape[1] <= rank:
-        return x, 1.0
-    q = _orthonormal(x @ rng.standard_normal((x.shape[1], rank + 10)))
-    for _ in range(2):
-        q = _orthonormal(x @ (x.T @ q))
-    b = q.T @ x  # (m, d): X ~ Q B
-    w, u = np.linalg.eigh(b @ b.T)  # B = U S V^T: B B^T = U S^2 U^T
-    top = np.argsort(w)[::-1][:rank]
-    top = top[w[top] > 0]
-    vt = (u[:, top].T @ b) / np.sqrt(w[top])[:, None]
-    xr = x @ vt.T
-    tot = float(np.sum(x * x))
-    return xr, (float(np.sum(xr * xr)) / tot if tot > 0 else 1.0)
-
-
-# --------------------------------------------------------------------------- the result
-@dataclass
-class AnalysisResult:
-    """What :func:`analyze_graph` found: the fit, per-depth rows, reach, recommendation.
-
-    ``features`` says which features were used (``kind`` "real" or "gaussian", ``origin``,
-    ``dim``, ``measured_dim``, ``captured_energy``, ``summary``); ``split`` describes the
-    probe's train/val/test nodes; ``noise_model`` the Gaussian model behind the
-    feature-noise variance and the Bayes errors.
-    """
-
-    name: str
-    fit: CSBMFit
-    rows: list[dict[str, Any]]
-    reach: dict[str, Any]
-    recommendation: dict[str, Any]
-    departures: dict[str, Any]
-    appnp: list[dict[str, Any]]
-    config: dict[str, Any]
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    features: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return _clean({"oversmooth_version": __version__, "graph": self.name, "features": self.features,
-                       "config": self.config, "csbm_fit": self.fit.to_dict(), "rows": self.rows, "reach": self.reach,
-                       "departures": self.departures, "appnp": self.appnp, "recommendation": self.recommendation,
-                       "notes": self.notes, "seconds": round(self.seconds, 3)})
-
-
-def _clean(v: Any) -> Any:
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python."""
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, np.ndarray):
-        return _clean(v.tolist())
-    return v
-
-
-def _mean_se(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over the last axis and its standard error (NaN-free: 0 for a single value)."""
-    m = a.mean(axis=-1)
-    s = a.std(axis=-1, ddof=1) / math.sqrt(a.shape[-1]) if a.shape[-1] > 1 else np.zeros_like(m)
-    return m, s
-
-
-def _recommend(err: np.ndarray, se: np.ndarray) -> dict[str, Any]:
-    best = theory.optimal_depth(err)
-    within = np.flatnonzero(err <= err[best] + se[best])
-    return {"depth": best, "error": float(err[best]), "se": float(se[best]),
-            "within_one_se": [int(within.min()), int(within.max())]}
-
-
-def _first_departure(measured: np.ndarray, predicted: np.ndarray, factor: float) -> int | None:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.abs(measured) / np.abs(predicted)
-    bad = np.flatnonzero(~np.isfinite(ratio) | (ratio > factor) | (ratio < 1.0 / factor))
-    return int(bad[0]) if bad.size else None
-
-
-def _min_distance(means: np.ndarray, cov: np.ndarray) -> float:
-    dist = mahalanobis_distances(means, cov)
-    k = dist.shape[0]
-    return float(dist[~np.eye(k, dtype=bool)].min())
-
-
-# --------------------------------------------------------------------------- the analysis
+@renamed_kwargs(snr="mean_scale")
 def analyze_graph(
     graph: Any,
     depth: int = 16,
     *,
     features: Any = "auto",
     split: Any = "random",
-    snr: float = 1.0,
+    mean_scale: float = 1.0,
+    operator: str = "gcn",
+    alpha: float = 0.1,
     seeds: int = 3,
     variance: str = "auto",
     probes: int = 32,
@@ -339,8 +152,19 @@ def analyze_graph(
         The probe's nodes: ``splits`` seeded 60/20/20 random splits of the labelled nodes,
         Planetoid's public split, an ``.npz`` split file, or masks / index arrays
         (:func:`oversmooth.graphs.resolve_split`). Unlabelled nodes are dropped.
-    snr : float
-        Gaussian noise model: class means ``snr * e_c`` (one-hot), noise ``sigma = 1``.
+    mean_scale : float
+        Gaussian noise model: class means ``mean_scale * e_c`` (one-hot), noise ``sigma = 1``
+        (class means ``mean_scale * sqrt(2)`` apart). (Was ``snr=``, which elsewhere in the
+        package, e.g. :mod:`oversmooth.training`, is the distance between the class means over
+        sigma; ``snr=`` still works for one release with a DeprecationWarning.)
+    operator : {"gcn", "corrected", "appnp"}
+        The propagation measured: the paper's ``P = D^-1 A`` (self-loops; default), the
+        corrected convolution ``P - 1 pi^T`` (Wang, Baranwal, Fountoulakis 2024: no
+        ``[sigma^2/N, sigma^2]`` variance bounds and no Catalan curve for it; its fitted-CSBM
+        gap is GCN's), or APPNP with teleport weight ``alpha`` (fitted-CSBM theory: the PPR
+        recursion and :func:`oversmooth.theory.ppr_catalan_variance`).
+    alpha : float
+        APPNP's teleport weight for ``operator="appnp"``.
     seeds : int
         Gaussian feature draws (realised error: mean and standard error over them).
     variance : {"auto", "exact", "hutchinson"}
@@ -380,9 +204,20 @@ def analyze_graph(
     seed : int, Generator or None
         Master seed (SeedSequence); same seed, same numbers.
 
+    Raises
+    ------
+    ValidationError
+        An argument out of range (named), an unusable graph (no labels, one class, a class
+        with one node, no edges, fewer than 3 nodes) or split.
+    ResourceLimitError
+        The analysis's estimated memory exceeds :data:`ANALYZE_MAX_BYTES` (names ``depth``
+        and gives the estimate), before anything is propagated.
+
     Returns
     -------
     AnalysisResult
+        ``recommendation["realised"]`` is the realised-error recommendation under the chosen
+        operator (also ``recommendation["gcn"]`` when it is GCN).
 
     Examples
     --------
@@ -394,32 +229,30 @@ def analyze_graph(
     """
     t0 = time.perf_counter()
     depth = check_positive_int(depth, "depth")
-    snr = check_positive_float(snr, "snr")
+    mean_scale = check_positive_float(mean_scale, "mean_scale")
+    operator = check_choice(operator, "operator", ANALYZE_OPERATORS)
+    alpha = check_probability(alpha, "alpha")
     seeds = check_positive_int(seeds, "seeds")
     appnp_seeds = check_positive_int(appnp_seeds, "appnp_seeds")
     splits = check_positive_int(splits, "splits")
     probe_rank = check_positive_int(probe_rank, "probe_rank")
     probes = check_positive_int(probes, "probes")
     bfs_sources = check_positive_int(bfs_sources, "bfs_sources")
-    alphas = [check_probability(a, "alpha") for a in alphas]
-    if metrics is None:
-        metrics = list(DEFAULT_METRICS)
-    elif isinstance(metrics, str) and metrics == "all":
-        metrics = list(PROFILE_METRICS)
-    else:
-        metrics = [metrics] if isinstance(metrics, str) else [str(m) for m in metrics]
-        bad = [m for m in metrics if m not in PROFILE_METRICS]
-        if bad:
-            raise ValueError(f"metrics: unknown metric {bad[0]!r}; choose from {', '.join(PROFILE_METRICS)}")
-    g0 = _as_graph(graph)
-    x_real, info = _select_features(g0, features, features_source)
-    g, labels, class_ids = prepare_graph(g0)
-    fit = fit_csbm(g, labels)
-    k = fit.n_classes
-    mu = snr * np.eye(k)
+    alphas = [check_probability(a, "alphas") for a in alphas]
+    metrics = resolve_metrics(metrics, DEFAULT_METRICS)
+    g0 = as_graph(graph)
+    x_real, info = select_features(g0, features, features_source)
+    g, labels, class_ids = theory.prepare_graph(g0)
+    k = int(class_ids.size)
+    exact = variance == "exact" or (variance == "auto" and g.n_nodes <= EXACT_MAX_NODES)
+    n_cols = k * (1 + seeds) + (min(x_real.shape[1], probe_rank) if x_real is not None else 0) + probes * mixture
+    check_analysis_size(g.n_nodes, g.adjacency.nnz, n_cols, depth, exact=exact, mixture=mixture)
+    fit = theory.fit_csbm(g, labels)
+    mu = mean_scale * np.eye(k)
     sigma = 1.0
+    op: dict[str, Any] = {"operator": operator, "alpha": alpha} if operator != "gcn" else {}
     rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile, rng_mix = spawn_generators(seed, 7)
-    notes = ["propagation: P = D^-1 A with self-loops added (A_ii = 1), as in the paper"]
+    notes = [f"propagation: {_OPERATOR_TEXT[operator]}" + (f", alpha = {alpha:g}" if operator == "appnp" else "")]
     if fit.n_components > 1:
         notes.append(f"graph is disconnected: {fit.n_components} components (largest {fit.largest_component} of "
                      f"{fit.n_nodes} nodes); the variance saturates at the component-wise level "
@@ -433,10 +266,10 @@ def analyze_graph(
 
     # ---- features and splits
     split_rngs = spawn_generators(rng_split, splits + 1)
-    parts, split_desc = _resolve_splits(split, g0, labels, splits, split_rngs[1:])
+    parts, split_desc = resolve_splits(split, g0, labels, splits, split_rngs[1:])
     draws = [gaussian_class_features(g, mu, sigma, r) for r in spawn_generators(rng_feat, seeds)]
     if x_real is not None:
-        xr, captured = _reduce_features(x_real, probe_rank, split_rngs[0])
+        xr, captured = principal_projection(x_real, probe_rank, seed=split_rngs[0])
         info.update(dim=int(x_real.shape[1]), measured_dim=int(xr.shape[1]), captured_energy=captured)
         reduced = xr.shape[1] < x_real.shape[1]
         info["summary"] = (f"real features: {info['origin']}, {x_real.shape[1]} dims"
@@ -446,41 +279,38 @@ def analyze_graph(
     else:
         xr = draws[0]
         info.update(dim=k, measured_dim=k, captured_energy=1.0)
-        info["summary"] = (f"Gaussian class features ({info['origin']}): means {snr:g} x one-hot, sigma = 1, "
-                           f"{k} dims, {seeds} draw(s); the profile measures the first draw")
+        info["summary"] = (f"Gaussian class features ({info['origin']}): means {mean_scale:g} x one-hot, "
+                           f"sigma = 1, {k} dims, {seeds} draw(s); the profile measures the first draw")
         info["measured"] = "P^n X (first Gaussian draw)"
-    noise_model = {"kind": "gaussian class features", "mu": f"{snr:g} x one-hot (K = {k} dims)", "sigma": sigma,
-                   "used_for": "feature-noise variance, class-mean gap, Bayes errors (LDA, K dims), realised "
-                               "error, APPNP comparison, fitted-CSBM theory"}
+    if operator != "gcn":
+        info["measured"] = info["measured"].replace("P^n", "M_n")
+    noise_model = {"kind": "gaussian class features", "mu": f"{mean_scale:g} x one-hot (K = {k} dims)",
+                   "sigma": sigma, "used_for": "feature-noise variance, class-mean gap, Bayes errors (LDA, K dims), "
+                                               "realised error, APPNP comparison, fitted-CSBM theory"}
     if x_real is not None:
         notes.append("real features: the held-out linear probe is the accuracy measure; the Gaussian noise model "
-                     f"(means {snr:g} x one-hot, sigma = 1) gives the feature-noise variance and the Bayes-error "
-                     "columns (no LDA Bayes error in the features' own dimension)")
+                     f"(means {mean_scale:g} x one-hot, sigma = 1) gives the feature-noise variance and the "
+                     "Bayes-error columns (no LDA Bayes error in the features' own dimension)")
 
     # ---- noise model: the paper's feature-noise variance (graph only, times sigma^2)
     (rng_var,) = spawn_generators(rng_probe, 1)
-    var_est = feature_noise_variance(g, depth, sigma=sigma, method=variance, probes=probes, seed=rng_var)
+    var_est = feature_noise_variance(g, depth, sigma=sigma, method=variance, probes=probes, seed=rng_var, **op)
     method = var_est.method
-    cov = sigma**2 * np.eye(k)
-    ind = class_indicator(labels, k)
-    counts = np.bincount(labels[labels >= 0], minlength=k).astype(float)
-    weights = counts / counts.sum()
     signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
 
-    # ---- propagate [signal | Gaussian draws | measured features] together, measure every depth
+    # ---- propagate [signal | Gaussian draws | measured features | probes] together, measure every depth
     P = normalize_adjacency(g, "rw")
     blocks = [signal] + draws + ([xr] if x_real is not None else [])
-    mix_note = ""
-    node_var: np.ndarray | None = None
+    mix_mode, mix_note, node_var = ("on" if mixture else "off"), "", None
     if mixture and g.n_nodes > MIXTURE_MAX_NODES:
+        mix_mode = "skip"
         mix_note = (f"mixture_bayes_error skipped: N = {g.n_nodes} > {MIXTURE_MAX_NODES} (Monte Carlo costs "
                     "O(samples N K) per depth)")
         notes.append(mix_note)
     elif mixture and method == "exact":
-        node_var = _exact_row_norms(P, depth, {"operator": "gcn"}, None) * sigma**2
+        node_var = _exact_row_norms(P, depth, op or {"operator": "gcn"}, None) * sigma**2
     elif mixture:
-        z = (2.0 * spawn_generators(rng_mix, 1)[0].integers(0, 2, size=(g.n_nodes, probes)) - 1.0)
-        blocks.append(z)
+        blocks.append(2.0 * spawn_generators(rng_mix, 1)[0].integers(0, 2, size=(g.n_nodes, probes)) - 1.0)
     rng_mc_mix = spawn_generators(rng_mix, 2)[1]
     block = np.hstack(blocks)
     off_x = k * (1 + seeds) if x_real is not None else k
@@ -492,61 +322,22 @@ def analyze_graph(
     if not run_probe:
         parts = []
         split_desc = "none used: no probe on Gaussian features (metrics without probe_accuracy)"
-    probe_parts = [_cap_train(p, r) for p, r in zip(parts, spawn_generators(rng_profile, len(parts)))]
+    probe_parts = [cap_train(p, r) for p, r in zip(parts, spawn_generators(rng_profile, len(parts)))]
     probe_note = ""
     if any(p[0].size < q[0].size for p, q in zip(probe_parts, parts)):
-        probe_note = (f"probe fitted on {PROBE_MAX_TRAIN} of {parts[0][0].size} training nodes per split (seeded "
+        probe_note = (f"probe fitted on {probe_parts[0][0].size} of {parts[0][0].size} training nodes per split (seeded "
                       "uniform sample)")
         notes.append(probe_note)
-    probe_val = np.zeros((depth + 1, len(parts)))
-    probe_test = np.zeros((depth + 1, len(parts)))
-    warm: list[np.ndarray | None] = [None] * len(parts)
-    rows: list[dict[str, Any]] = []
-    profile_keys: set[str] = set()
-    rng_mc = spawn_generators(rng_probe, 1)[0]
-    def measured_layers() -> Iterator[np.ndarray]:
-        """Propagate; per depth the noise-model columns and the probe, then hand the layer to the profile."""
-        for n, h in enumerate(iter_propagate(P, block, depth)):
-            means = np.asarray(ind @ h[:, :k])
-            var = float(var_est.pooled[n])
-            r: dict[str, Any] = {
-                "depth": n, "gap": _min_distance(means, cov), "feature_variance": var,
-                "feature_variance_se": float(var_est.se_pooled[n]),
-                "bayes_error": bayes_error_lda(means, cov * (var / sigma**2), n_samples=_LDA_SAMPLES, seed=rng_mc)}
-            re, cs = [], []
-            for s in range(seeds):
-                hx = h[:, k * (1 + s):k * (2 + s)]
-                re.append(realised_error(hx, labels))
-                rm = np.asarray(ind @ hx)
-                sq = np.asarray(ind @ (hx * hx))
-                cs.append(float(weights @ np.clip(sq - rm**2, 0, None).mean(axis=1)))
-            re_m, re_s = _mean_se(np.array(re))
-            r["realised_error"] = float(re_m)
-            r["realised_error_se"] = float(re_s)
-            r["cross_sectional_variance"] = float(np.mean(cs))
-            if mixture:
-                r["mixture_bayes_error"] = r["mixture_bayes_error_bound"] = None
-                if not mix_note:
-                    nv = node_var[n] if node_var is not None else np.mean(h[:, -probes:] ** 2, axis=1) * sigma**2
-                    # whitened (cov = sigma^2 I): node i ~ N(m_i / sigma, (nv_i / sigma^2) I)
-                    rel = np.clip(nv / sigma**2, np.finfo(float).tiny, None)
-                    mres = mixture_bayes_error(h[:, :k] / sigma, rel, labels, priors="equal", seed=rng_mc_mix)
-                    r["mixture_bayes_error"], r["mixture_bayes_error_bound"] = mres.error, mres.uncertainty
-                how = "exact" if node_var is not None else f"from {probes} Hutchinson probes"
-                r["mixture_notes"] = mix_note or (
-                    f"Monte Carlo in K dims, equal priors (as the LDA column); per-node row norms {how}")
-            layer = h[:, off_x:off_x + dim_x]
-            for s, (tr, va, te) in enumerate(probe_parts):
-                ev = [layer[va], layer[te]] if va.size else [layer[te]]
-                preds, warm[s] = linear_probe(layer[tr], labels[tr], ev, init=warm[s], return_params=True)
-                probe_val[n, s] = np.mean(preds[0] == labels[va]) if va.size else np.nan
-                probe_test[n, s] = np.mean(preds[-1] == labels[te])
-            if run_probe:
-                r["probe_accuracy"] = float(probe_test[n].mean())
-                r["probe_notes"] = probe_note
-            rows.append(r)
-            yield layer
+    meter = LayerMeter(labels, k, seeds, sigma, var_est, slice(off_x, off_x + dim_x), probe_parts,
+                       run_probe=run_probe, probe_note=probe_note, mixture=mix_mode, mix_note=mix_note,
+                       node_var=node_var, probes=probes, rng_mc=spawn_generators(rng_probe, 1)[0], rng_mix=rng_mc_mix)
 
+    def measured_layers() -> Iterator[np.ndarray]:
+        for n, h in enumerate(iter_propagate(P, block, depth, **op)):
+            yield meter.measure(n, h)
+
+    rows = meter.rows
+    profile_keys: set[str] = set()
     if prof_metrics:
         # the profile measures each layer as it is yielded: one layer in memory, edges, hop masks and sampled
         # sources computed once (the same sample at every depth)
@@ -565,40 +356,32 @@ def analyze_graph(
             pass
 
     # ---- theory of the fitted CSBM
-    ns = np.arange(depth + 1)
-    trans = np.asarray(fit.transition)
-    th_means = [np.linalg.matrix_power(trans, int(n)) @ mu for n in ns]
-    th_gap = np.array([_min_distance(m, cov) for m in th_means])
-    th_var = theory.catalan_variance(ns, fit.mean_degree, fit.limit_variance, sigma)
-    # th_var already carries sigma^2: the noise covariance of h_i(n) is cov * th_var / sigma^2
-    th_bayes = np.array([bayes_error_lda(m, cov * (v / sigma**2), n_samples=_LDA_SAMPLES, seed=int(n))
-                         for n, (m, v) in enumerate(zip(th_means, th_var))])
-    gap0 = th_gap[0]
-    th_gap_eff = (gap0 * np.abs(fit.lambda_eff) ** ns) if fit.lambda_eff is not None else None
-    for n, r in zip(ns, rows):
-        r["theory_gap"] = float(th_gap[n])
-        r["theory_gap_finite_degree"] = None if th_gap_eff is None else float(th_gap_eff[n])
-        r["theory_feature_variance"] = float(th_var[n])
-        r["limit_variance"] = fit.limit_variance
-        r["variance_lower"] = sigma**2 / fit.n_nodes
-        r["variance_upper"] = sigma**2
-        r["theory_bayes_error"] = float(th_bayes[n])
+    th = fitted_theory(fit, mu, sigma, depth, operator=operator, alpha=alpha)
+    bounded = operator != "corrected"  # rows of M_n are probability vectors: sigma^2/N <= Var <= sigma^2
+    for n, r in enumerate(rows):
+        r["theory_gap"] = float(th["gap"][n])
+        r["theory_gap_finite_degree"] = None if th["gap_nu"] is None else float(th["gap_nu"][n])
+        r["theory_feature_variance"] = None if th["variance"] is None else float(th["variance"][n])
+        r["limit_variance"] = fit.limit_variance if bounded else None
+        r["variance_lower"] = sigma**2 / fit.n_nodes if bounded else None
+        r["variance_upper"] = sigma**2 if bounded else None
+        r["theory_bayes_error"] = None if th["variance"] is None else float(th["bayes"][n])
         r["variance_method"] = method
 
     # ---- recommendation
     rec: dict[str, Any] = {}
     if run_probe:
-        has_val = bool(np.all(np.isfinite(probe_val)))
-        vm, vs = _mean_se(1.0 - (probe_val if has_val else probe_test))
-        tm = probe_test.mean(axis=1)
-        tsd = probe_test.std(axis=1, ddof=1) if len(parts) > 1 else np.zeros(depth + 1)
-        for n in ns:
+        has_val = bool(np.all(np.isfinite(meter.val)))
+        vm, vs = mean_sem(1.0 - (meter.val if has_val else meter.test), axis=1)
+        tm = meter.test.mean(axis=1)
+        tsd = meter.test.std(axis=1, ddof=1) if len(parts) > 1 else np.zeros(depth + 1)
+        for n in range(depth + 1):
             if has_val:
                 rows[n]["probe_val_error"] = float(vm[n])
                 rows[n]["probe_val_error_se"] = float(vs[n])
             rows[n]["probe_test_accuracy"] = float(tm[n])
             rows[n]["probe_test_accuracy_std"] = float(tsd[n])
-        rec["probe"] = _recommend(vm, vs)
+        rec["probe"] = recommend(vm, vs)
         rec["probe"]["test_accuracy"] = float(tm[rec["probe"]["depth"]])
         rec["probe"]["test_accuracy_std"] = float(tsd[rec["probe"]["depth"]])
         rec["probe"]["criterion"] = (f"{'validation' if has_val else 'test'} error of a linear probe on "
@@ -607,83 +390,49 @@ def analyze_graph(
             notes.append("the split has no validation node: the depth is chosen on the test nodes (optimistic)")
     re_m = np.array([r["realised_error"] for r in rows])
     re_s = np.array([r["realised_error_se"] for r in rows])
-    rec["gcn"] = _recommend(re_m, re_s)
-    rec["gcn"]["criterion"] = "realised error of Gaussian class features (mean +- SE over draws)"
-    be = np.array([r["bayes_error"] for r in rows])
-    rec["bayes_depth"] = int(theory.optimal_depth(be))
-    rec["theory_bayes_depth"] = int(theory.optimal_depth(th_bayes))
-    if x_real is not None:
-        rec["depth"] = rec["probe"]["depth"]
-        rec["within_one_se"] = rec["probe"]["within_one_se"]
-        rec["criterion"] = rec["probe"]["criterion"]
-    else:
-        rec["depth"] = rec["gcn"]["depth"]
-        rec["within_one_se"] = rec["gcn"]["within_one_se"]
-        rec["criterion"] = rec["gcn"]["criterion"]
+    rec["realised"] = recommend(re_m, re_s)
+    rec["realised"]["operator"] = operator
+    rec["realised"]["criterion"] = "realised error of Gaussian class features (mean +- SE over draws)"
+    if operator == "gcn":
+        rec["gcn"] = rec["realised"]
+    rec["bayes_depth"] = int(theory.optimal_depth(np.array([r["bayes_error"] for r in rows])))
+    rec["theory_bayes_depth"] = None if th["variance"] is None else int(theory.optimal_depth(th["bayes"]))
+    best = rec["probe"] if x_real is not None else rec["realised"]
+    rec.update(depth=best["depth"], within_one_se=best["within_one_se"], criterion=best["criterion"])
 
     # ---- APPNP on the Gaussian model: best alpha
     appnp_rows: list[dict[str, Any]] = []
     if alphas:
-        best = None
-        for alpha, ar in zip(alphas, spawn_generators(rng_appnp, len(alphas))):
-            sub = spawn_generators(ar, appnp_seeds)
-            xs = np.hstack([gaussian_class_features(g, mu, sigma, s) for s in sub])
-            errs = np.zeros((depth + 1, appnp_seeds))
-            for n, h in enumerate(iter_propagate(P, xs, depth, operator="appnp", alpha=alpha)):
-                for s in range(appnp_seeds):
-                    errs[n, s] = realised_error(h[:, k * s:k * (s + 1)], labels)
-            em, es = _mean_se(errs)
-            rr = _recommend(em, es)
-            entry = {"alpha": alpha, "best_depth": rr["depth"], "best_realised_error": rr["error"], "se": rr["se"],
-                     "realised_error_at_max_depth": float(em[-1])}
-            appnp_rows.append(entry)
-            if best is None or entry["best_realised_error"] < best["best_realised_error"]:
-                best = entry
-        rec["appnp"] = dict(best) if best is not None else None
-        if best is not None:
-            rec["appnp_beats_gcn"] = bool(best["best_realised_error"] < rec["gcn"]["error"])
+        appnp_rows, rec["appnp"] = appnp_comparison(P, g, labels, mu, sigma, depth, alphas, appnp_seeds, rng_appnp)
+        if rec["appnp"] is not None:
+            rec["appnp_beats_operator"] = bool(rec["appnp"]["best_realised_error"] < rec["realised"]["error"])
+            if operator == "gcn":
+                rec["appnp_beats_gcn"] = rec["appnp_beats_operator"]
 
     # ---- reach and departures
     reach = graph_reach(g0.adjacency, depth, sources=bfs_sources, seed=rng_reach)
     var_m = np.array([r["feature_variance"] for r in rows])
     se_m = np.array([r["feature_variance_se"] for r in rows])
-    sat = np.flatnonzero(var_m <= 1.15 * fit.limit_variance + 4 * np.nan_to_num(se_m))
+    sat = np.flatnonzero(var_m <= 1.15 * fit.limit_variance + 4 * np.nan_to_num(se_m)) if bounded else np.zeros(0)
     reach["variance_saturation_depth"] = int(sat[0]) if sat.size else None
     gap_m = np.array([r["gap"] for r in rows])
     departures = {
         "factor": DEPARTURE_FACTOR,
-        "gap_vs_mean_field": _first_departure(gap_m, th_gap, DEPARTURE_FACTOR),
-        "gap_vs_lambda_eff": None if th_gap_eff is None else _first_departure(gap_m, th_gap_eff, DEPARTURE_FACTOR),
-        "variance_vs_catalan": _first_departure(var_m, th_var, DEPARTURE_FACTOR),
+        "gap_vs_mean_field": first_departure(gap_m, th["gap"], DEPARTURE_FACTOR),
+        "gap_vs_lambda_eff": None if th["gap_nu"] is None else first_departure(gap_m, th["gap_nu"],
+                                                                                DEPARTURE_FACTOR),
+        "variance_vs_catalan": None if th["variance"] is None else first_departure(var_m, th["variance"],
+                                                                                   DEPARTURE_FACTOR),
     }
-    config = {"depth": depth, "snr": snr, "sigma": sigma, "features": info["kind"], "split": split_desc,
+    config = {"depth": depth, "mean_scale": mean_scale, "sigma": sigma, "features": info["kind"], "split": split_desc,
               "seeds": seeds, "variance": method, "probes": probes if method == "hutchinson" else 0,
               "alphas": list(alphas), "appnp_seeds": appnp_seeds, "bfs_sources": bfs_sources,
               "splits": len(parts) if run_probe else 0, "probe_rank": probe_rank, "self_loops": True,
-              "operator": "D^-1 A", "class_ids": class_ids.tolist(), "noise_model": noise_model,
-              "metrics": list(metrics), "mixture": bool(mixture)}
+              "operator": {"gcn": "D^-1 A", "corrected": "D^-1 A - 1 pi^T", "appnp": "APPNP"}[operator],
+              "operator_name": operator, "alpha": alpha if operator == "appnp" else None,
+              "class_ids": class_ids.tolist(), "noise_model": noise_model, "metrics": list(metrics),
+              "mixture": bool(mixture)}
     res = AnalysisResult(g0.name, fit, rows, reach, rec, departures, appnp_rows, config, notes, features=info)
-    _check_finite(res, profile_keys)
+    check_finite(res, profile_keys)
     res.seconds = time.perf_counter() - t0
     return res
-
-
-def _cap_train(part: tuple[np.ndarray, ...], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """At most PROBE_MAX_TRAIN training nodes (a seeded uniform sample), as the profile's probe."""
-    tr, va, te = part
-    if tr.size <= PROBE_MAX_TRAIN:
-        return part
-    return np.sort(rng.choice(tr, size=PROBE_MAX_TRAIN, replace=False)), va, te
-
-
-def _check_finite(res: AnalysisResult, skip: set[str]) -> None:
-    """Never a NaN table: every number analyze computes must be finite (None marks 'not applicable').
-
-    The profile's columns (``skip``) say in their notes why one is missing.
-    """
-    for r in res.rows:
-        for key, v in r.items():
-            if key in skip or (key == "feature_variance_se" and res.config["probes"] == 1):
-                continue  # one Hutchinson probe: no spread to estimate an SE from
-            if isinstance(v, float) and not math.isfinite(v):
-                raise RuntimeError(f"analysis produced a non-finite {key} at depth {r['depth']}: please report this")

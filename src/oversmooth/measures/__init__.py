@@ -22,6 +22,7 @@ from ._embeddings import (
 )
 from ._mixture import MIXTURE_METHODS, MIXTURE_PRIORS, TAIL_SIGMAS, MixtureBayesError, mixture_bayes_error
 from ._probe import linear_probe, probe_accuracy
+from ._reduce import principal_projection
 from ._profile import (
     DEPTH_PROFILE_METRICS,
     EXACT_MAX_NODES,
@@ -54,6 +55,7 @@ from ._stats import (
     cross_sectional_spread,
     mahalanobis_distances,
     mean_gap,
+    min_mahalanobis_distance,
     realised_error,
     structural_spread,
 )
@@ -80,6 +82,7 @@ __all__ = [
     "edge_arrays",
     "mad",
     "mahalanobis_distances",
+    "min_mahalanobis_distance",
     "mean_gap",
     "realised_error",
     "structural_spread",
@@ -103,4 +106,5 @@ __all__ = [
     "within_class_spread",
     "linear_probe",
     "probe_accuracy",
+    "principal_projection",
 ]

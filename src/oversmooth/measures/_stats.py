@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import ndtr
+from scipy.special import log_ndtr, ndtr
 
 from .._utils import SeedLike, check_random_state
 
@@ -30,6 +30,7 @@ __all__ = [
     "class_indicator",
     "mean_gap",
     "mahalanobis_distances",
+    "min_mahalanobis_distance",
     "cross_sectional_spread",
     "structural_spread",
     "bayes_error",
@@ -148,24 +149,66 @@ def mahalanobis_distances(means: Any, cov: Any) -> np.ndarray:
     return np.sqrt(np.clip(np.einsum("abi,ij,abj->ab", diff, prec, diff), 0.0, None))
 
 
-def bayes_error(gap: Any, std: Any) -> Any:
+def bayes_error(gap: Any, std: Any = 1.0, *, log10: bool = False) -> Any:
     """Bayes error of two equal-prior Gaussians with a common std: ``Phi(-|gap| / (2 std))``.
 
+    The package's one implementation of ``Phi(-separation / 2)``: with the default
+    ``std = 1``, ``gap`` is a separation (a Mahalanobis distance, ``|gap| / std``).
     (The paper's blog post writes ``1 - Phi(gap / std)``: the factor 2 is missing there.)
+
+    Parameters
+    ----------
+    gap : float or array
+        Distance between the two class means (its sign is ignored).
+    std : float or array, default 1.0
+        The common standard deviation (not a variance); 0 gives 0 error for a non-zero gap.
+    log10 : bool, default False
+        Return ``log10`` of the error, accurate far into the tail (``log_ndtr``: a
+        separation of 60 gives about -197 where the error itself underflows to 0).
 
     Examples
     --------
-    >>> from scipy.special import ndtr
+    >>> from scipy.special import log_ndtr, ndtr
     >>> from oversmooth.measures import bayes_error
     >>> bool(abs(bayes_error(2.0, 1.0) - ndtr(-1.0)) < 1e-15)
     True
+    >>> round(bayes_error(60.0, log10=True), 1)
+    -197.3
     """
     gap = np.abs(np.asarray(gap, dtype=np.float64))
     std = np.asarray(std, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(std > 0, gap / (2.0 * np.where(std > 0, std, 1.0)), np.where(gap > 0, np.inf, 0.0))
-    out = ndtr(-z)
+        z = np.where(np.isnan(std), np.nan, z)  # an unknown std gives an unknown error, never 0
+        out = log_ndtr(-z) / np.log(10.0) if log10 else ndtr(-z)
     return float(out) if out.ndim == 0 else out
+
+
+def min_mahalanobis_distance(means: Any, cov: Any = None, *, precision: Any = None) -> float:
+    """The smallest Mahalanobis distance between two class means (the K-class separation).
+
+    ``min_{a != b} sqrt((m_a - m_b)^T cov^+ (m_a - m_b))``; pass ``precision`` (the inverse
+    covariance) instead of ``cov`` to reuse one. Identity covariance when both are omitted;
+    0 for fewer than two classes.
+
+    Examples
+    --------
+    >>> from oversmooth.measures import min_mahalanobis_distance
+    >>> min_mahalanobis_distance([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    1.0
+    >>> min_mahalanobis_distance([[0.0], [2.0]], [[4.0]])
+    1.0
+    """
+    m = _as_2d(means)
+    k = m.shape[0]
+    if k < 2:
+        return 0.0
+    if precision is None:
+        c = np.eye(m.shape[1]) if cov is None else np.atleast_2d(np.asarray(cov, dtype=np.float64))
+        precision = np.linalg.pinv(c)
+    diff = m[:, None, :] - m[None, :, :]
+    d2 = np.einsum("abi,ij,abj->ab", diff, np.atleast_2d(np.asarray(precision, dtype=np.float64)), diff)
+    return float(np.sqrt(max(float(d2[~np.eye(k, dtype=bool)].min()), 0.0)))
 
 
 def bayes_error_lda(
@@ -190,8 +233,7 @@ def bayes_error_lda(
     if k < 2:
         return 0.0
     if k == 2:
-        delta = float(mahalanobis_distances(m, c)[0, 1])
-        return float(ndtr(-delta / 2.0))
+        return float(bayes_error(min_mahalanobis_distance(m, c)))
     if d == 1:
         s = float(np.sqrt(c[0, 0]))
         mu = np.sort(m[:, 0])
