@@ -210,10 +210,11 @@ def encode_labels(vals: np.ndarray, what: str) -> tuple[np.ndarray, list[str] | 
 
 
 def _finish(a: Any, labels: Any, features: Any, *, symmetrize: bool, name: str, source: str,
-            extra: dict[str, Any] | None = None, weighted: bool = False, keep_self_loops: bool = False) -> Any:
+            extra: dict[str, Any] | None = None, weighted: bool = False, keep_self_loops: bool = False,
+            what: str | None = None) -> Any:
     from ._graph import Graph
 
-    adj, report = clean_adjacency(a, symmetrize=symmetrize, what=name, weighted=weighted,
+    adj, report = clean_adjacency(a, symmetrize=symmetrize, what=what or name, weighted=weighted,
                                   keep_self_loops=keep_self_loops)
     meta = {**report, "weighted": bool(weighted and adj.nnz and np.any(adj.data != 1.0)), **(extra or {})}
     return Graph(adj, labels, features, name=name, source=source, metadata=meta, check_symmetric=False)

@@ -161,6 +161,17 @@ def _label_codes(vals: np.ndarray, path: Path, info: dict[str, Any], comments: s
             raise FileFormatError(f"labels file {path}, line {line}: label {codes[bad[0]]}; integer labels must be "
                                   ">= -1 (-1 = unlabelled)")
         return codes, None
+    try:
+        as_float = s.astype(np.float64)
+    except ValueError:
+        as_float = None
+    if as_float is not None:  # numbers, not all integers: integral floats are classes, others refused
+        odd = np.flatnonzero(~np.isfinite(as_float) | (as_float != np.round(as_float)) | (as_float < -1))
+        if odd.size:
+            line = _line_number(path, int(odd[0]), info["skip"], comments)
+            raise FileFormatError(f"labels file {path}, line {line}: label {str(s[odd[0]])!r} is not a class "
+                                  "(integers >= -1 or names)")
+        return as_float.astype(np.int64), None
     low = np.char.lower(s)
     bad = np.flatnonzero(np.isin(low, ["nan", "inf", "-inf", "+inf", "infinity", "-infinity", ""]))
     if bad.size:
@@ -246,7 +257,7 @@ def read_edge_list(path: Path, labels: Any, *, directed: bool, symmetrize: bool,
     if info["ncols"] >= 3 and not weighted:
         extra["weights_ignored"] = True
     g = _finish(a, lab_arr, None, symmetrize=symmetrize or not directed, name=name, source=f"edge list {path}",
-                extra=extra, weighted=bool(np.any(w != 1.0)))
+                extra=extra, weighted=bool(np.any(w != 1.0)), what=f"edge list {path}")
     if not directed:
         # each line was added in both directions: a line repeated (in either orientation) is a duplicate
         loop_lines = int(np.count_nonzero(rows == cols))
@@ -262,7 +273,11 @@ def _refuse_float_ids(pairs: np.ndarray, path: Path) -> None:
         flat.astype(np.float64)
     except ValueError:
         return  # genuine names
-    bad = next(t for t in flat.tolist() if not _is_int(t))
+    bad = next((t for t in flat.tolist() if not _is_int(t)), None)
+    if bad is None:  # all integers, some beyond int64
+        big = next(t for t in flat.tolist() if abs(int(t)) >= 2**63)
+        raise FileFormatError(f"edge list {path}: node id {big} does not fit in 64 bits (pass ids='name' to read every "
+                              "id as a name)")
     raise FileFormatError(f"edge list {path}: node id {bad!r} is a number but not an integer; node ids must be "
                           "integers or names (pass ids='name' to read every id as a name)")
 

@@ -48,7 +48,7 @@ _FORMATS = ("edgelist", "npz", "graphml", "gml")
 def _finish(a: Any, labels: Any, features: Any, symmetrize: bool, name: str, source: str,
             extra: dict[str, Any] | None = None, weighted: bool = False) -> Graph:
     return _finish_convert(a, labels, features, symmetrize=symmetrize, name=name, source=source, extra=extra,
-                           weighted=weighted)
+                           weighted=weighted, what=source)
 
 
 # --------------------------------------------------------------------------- python objects
