@@ -33,8 +33,9 @@ from oversmooth.experiments import (
     sweep_status,
     use_backend,
 )
-from oversmooth.errors import DataError, ResourceLimitError
-from oversmooth.experiments.sweep import (STORE_FILENAME, ProcessExecutor, ResultStore, SerialExecutor,
+from oversmooth.errors import DataError, FileFormatError, ResourceLimitError
+from oversmooth.experiments.sweep import (LOCK_FILENAME, STORE_FILENAME, DaskExecutor, DirectoryLock,
+                                          ProcessExecutor, ResultStore, SerialExecutor, SweepLockedError,
                                           estimate_cost, run_cell)
 
 pd = pytest.importorskip("pandas")
@@ -512,3 +513,107 @@ def test_the_documented_example_spec_parses(capsys):
     assert body in readme  # the README shows the same spec
     est = estimate_cost(spec, calibrate=False)
     assert est["cells"] == 80 and est["rows"] == 80 * 3 * 33
+
+
+# --------------------------------------------------------------------------- hardening (issue 13)
+def _make_store_file(kind: str, path: Path) -> None:
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "junk":
+        path.write_bytes(b"not a database at all\n" * 50)
+    elif kind == "foreign":
+        conn = sqlite3.connect(path)
+        conn.execute("CREATE TABLE people (name TEXT)")
+        conn.execute("INSERT INTO people VALUES ('ada')")
+        conn.commit()
+        conn.close()
+    elif kind == "truncated":
+        run_sweep(parse_spec({"fixed": {"depth": 1}, "grid": {"p": [0.04, 0.05]}}), path.parent.parent / "full",
+                  backend="serial", progress=False)
+        data = (path.parent.parent / "full" / STORE_FILENAME).read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("empty", "is empty (0 bytes), not a sweep store"),
+    ("junk", "is not an SQLite database"),
+    ("foreign", "is an SQLite database but not an oversmooth sweep store (tables: people); it is left untouched"),
+    ("truncated", "is damaged or truncated"),
+])
+def test_a_store_that_is_not_ours_or_damaged_is_refused_and_left_as_it_was(tmp_path, kind, message):
+    out = tmp_path / "o"
+    out.mkdir()
+    path = out / STORE_FILENAME
+    _make_store_file(kind, path)
+    before = path.read_bytes()
+    spec = parse_spec({"fixed": {"depth": 1}, "grid": {"p": [0.04, 0.05]}})
+    for call in (lambda: run_sweep(spec, out, backend="serial", progress=False), lambda: sweep_status(out),
+                 lambda: load_results(out)):
+        with pytest.raises(FileFormatError) as err:
+            call()
+        assert message in str(err.value) and str(path) in str(err.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [STORE_FILENAME]  # no lock, WAL or temporary file left
+
+
+def test_status_names_done_cells_whose_rows_are_missing(tmp_path):
+    run_sweep(parse_spec({"fixed": {"depth": 1}, "grid": {"p": [0.04, 0.05]}}), tmp_path, backend="serial",
+              progress=False)
+    conn = sqlite3.connect(tmp_path / STORE_FILENAME)
+    conn.execute("DELETE FROM results WHERE cell_index = 1 AND depth = 1")
+    conn.commit()
+    conn.close()
+    st = sweep_status(tmp_path)
+    assert st["incomplete"] == [1] and st["done"] == 2
+
+
+def test_one_sweep_at_a_time_per_directory_and_no_stale_lock(tmp_path):
+    spec = parse_spec({"fixed": {"depth": 1}, "grid": {"p": [0.04, 0.05]}})
+    with DirectoryLock(tmp_path):
+        with pytest.raises(SweepLockedError, match=f"in use by another sweep \\(pid {os.getpid()} on "):
+            run_sweep(spec, tmp_path, backend="serial", progress=False)
+    assert not (tmp_path / STORE_FILENAME).exists()  # refused before the store was touched
+    # a lock file left by a process that died is not a held lock (flock dies with its holder)
+    (tmp_path / LOCK_FILENAME).write_text(json.dumps({"pid": 999999999, "host": "x", "started": "then"}))
+    assert run_sweep(spec, tmp_path, backend="serial", progress=False).done == 2
+    assert not (tmp_path / LOCK_FILENAME).exists()
+
+
+def test_grid_size_is_counted_not_enumerated():
+    t = time.perf_counter()
+    spec = parse_spec({"fixed": {"depth": 2}, "grid": {"p": {"start": 0.01, "stop": 0.02, "num": 1000},
+                                                      "q": {"start": 0.001, "stop": 0.002, "num": 1000}}})
+    est = estimate_cost(spec, calibrate=False)
+    assert spec.n_cells == 10**6 and est["rows"] == 3 * 10**6
+    assert time.perf_counter() - t < 20  # no SimulationConfig per cell (that took minutes)
+    assert spec.cell(999_999).axes == {"p": 0.02, "q": 0.002}
+    with pytest.raises(ResourceLimitError, match=r"has 1,000,000,000,000 cells \(p 1,000,000 x q 1,000,000\)"):
+        parse_spec({"grid": {"p": {"start": 0.01, "stop": 0.02, "num": 10**6},
+                             "q": {"start": 0.001, "stop": 0.002, "num": 10**6}}})
+    with pytest.raises(ResourceLimitError, match="grid.p: the range from 0.0 to 1.0 in steps of 1e-300"):
+        parse_spec({"grid": {"p": {"start": 0, "stop": 1, "step": 1e-300}}})
+    with pytest.raises(ResourceLimitError, match="depth: a cell would store"):
+        parse_spec({"fixed": {"depth": 10**9}})
+    with pytest.raises(ResourceLimitError, match="n, p, q: cell 0 .* GiB of memory"):
+        parse_spec({"fixed": {"n": 10**8, "p": 0.1}})
+
+
+def test_yaml_aliases_and_oversized_spec_files_are_refused(tmp_path):
+    pytest.importorskip("yaml")
+    bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    with pytest.raises(SpecError, match="YAML aliases"):
+        load_spec(_write_toml(tmp_path / "bomb.yaml", bomb))
+    big = _write_toml(tmp_path / "big.toml", "# x\n" * 300_000)
+    with pytest.raises(SpecError, match="larger than 1,048,576 bytes"):
+        load_spec(big)
+    with pytest.raises(SpecError, match="nested too deeply|not valid JSON"):
+        load_spec(_write_toml(tmp_path / "deep.json", "[" * 100_000 + "]" * 100_000))
+
+
+def test_an_unreachable_dask_scheduler_is_one_error_within_the_timeout():
+    pytest.importorskip("distributed")
+    t = time.perf_counter()
+    with pytest.raises(DataError, match="could not connect to the Dask scheduler at tcp://127.0.0.1:1 within 1 s"):
+        run_cells([SimulationConfig(n=200, depth=1)], DaskExecutor("tcp://127.0.0.1:1", connect_timeout=1))
+    assert time.perf_counter() - t < 15

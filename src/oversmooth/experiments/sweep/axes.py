@@ -21,7 +21,7 @@ from ...errors import FileFormatError, ResourceLimitError
 from ...operators import ZERO_DEGREE_POLICIES
 from .._simulate import SimulationConfig
 
-__all__ = ["SpecError", "check_value", "expand_axis", "MAX_CELLS", "KINDS"]
+__all__ = ["SpecError", "check_value", "expand_axis", "axis_count", "MAX_CELLS", "KINDS"]
 
 #: The largest grid a spec may describe (cells).
 MAX_CELLS = 1_000_000
@@ -122,6 +122,25 @@ def _range_count(name: str, value: Mapping[str, Any]) -> tuple[float, float, int
         raise ResourceLimitError(f"grid.{name}: the range from {start} to {stop} in steps of {step} has "
                                  f"{span + 1:.3g} values, more than max_cells={MAX_CELLS:,}")
     return start, stop, int(math.floor(span + 1e-9)) + 1, step, False
+
+
+def axis_count(name: str, value: Any) -> int:
+    """Number of values of grid axis ``name`` (computed, nothing is expanded); 0 when malformed.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments.sweep.axes import axis_count
+    >>> axis_count("p", {"start": 0.0, "stop": 1.0, "num": 10**9})
+    1000000000
+    """
+    if isinstance(value, Mapping):
+        try:
+            return _range_count(name, value)[2]
+        except ResourceLimitError:
+            raise
+        except SpecError:
+            return 0
+    return len(value) if isinstance(value, (list, tuple)) else 0
 
 
 def expand_axis(name: str, value: Any) -> list[Any]:

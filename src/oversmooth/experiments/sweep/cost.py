@@ -37,11 +37,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..._progress import format_duration
+from ...errors import ResourceLimitError, ValidationError
 from .. import _simulate
 from .executors import default_workers
 from .spec import SweepSpec
 
-__all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "CALIBRATION_MAX_NODES", "POOL_START_S"]
+__all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "cell_memory_bytes", "check_memory",
+           "memory_limit_bytes", "CALIBRATION_MAX_NODES", "POOL_START_S"]
 
 #: Calibration cells larger than this are shrunk to it (mean degree kept).
 CALIBRATION_MAX_NODES = 20_000
@@ -51,45 +53,86 @@ _DEPTHS = (1, 5)
 _LIST_SCHEDULE_MAX = 200_000
 
 
-def _axis_array(spec: SweepSpec, name: str, index: np.ndarray, strides: dict[str, int], value: Any) -> np.ndarray:
-    if name in spec.grid:
-        vals = spec.grid[name]
-        pos = (index // strides[name]) % len(vals)
-        arr = np.empty(len(vals), dtype=object) if name in ("mu",) else np.asarray(vals)
-        if name == "mu":
-            arr[:] = [len(v) for v in vals]
-            arr = arr.astype(np.float64)
-        return arr[pos]
-    if name == "mu":
-        value = len(value)
-    return np.full(index.shape, value, dtype=object if isinstance(value, str) else None)
+def cell_cost_arrays(spec: SweepSpec) -> dict[str, Any]:
+    """Per-cell model quantities as arrays in grid order: n, d, cols, depth, exact, op (+ ``operators``).
 
-
-def cell_cost_arrays(spec: SweepSpec) -> dict[str, np.ndarray]:
-    """Per-cell model quantities as arrays (grid order): n, d, cols, depth, method, operator.
-
-    Computed from the axes by index arithmetic (a 10**6-cell grid takes a fraction of a second).
+    Computed from the axes by index arithmetic (fixed values stay scalars and broadcast), so a
+    10**6-cell grid takes a fraction of a second. ``exact`` is the variance method
+    depth_profile resolves (``auto`` is exact up to ``exact_max_nodes``); ``op`` indexes ``operators``.
     """
     size = spec.n_cells
-    index = np.arange(size, dtype=np.int64)
     strides: dict[str, int] = {}
     stride = 1
     for a in reversed(list(spec.grid)):
         strides[a] = stride
         stride *= len(spec.grid[a])
-    defaults = {f: getattr(_simulate.SimulationConfig(), f) for f in
-                ("n", "p", "q", "mu", "depth", "probes", "method", "exact_max_nodes", "operator", "self_loops")}
-    get = {f: _axis_array(spec, f, index, strides, spec.fixed.get(f, v)) for f, v in defaults.items()}
-    n = get["n"].astype(np.float64)
-    k = get["mu"].astype(np.float64)
-    d = n * (get["p"].astype(np.float64) + (k - 1) * get["q"].astype(np.float64)) / k
-    d = d + get["self_loops"].astype(bool)
-    method = get["method"].astype(str)
-    # the variance method depth_profile resolves (measures: auto is exact up to exact_max_nodes)
-    exact = (method == "exact") | ((method == "auto") & (n <= get["exact_max_nodes"].astype(np.float64)))
-    cols = np.where(exact, n, get["probes"].astype(np.float64))
-    return {"n": n, "d": d, "cols": cols, "depth": get["depth"].astype(np.float64),
-            "method": np.where(exact, "exact", "hutchinson"), "operator": get["operator"].astype(str)}
+    index = np.arange(size, dtype=np.int64) if spec.grid else np.zeros(1, dtype=np.int64)
+    base = _simulate.SimulationConfig()
+
+    def per_cell(name: str, fn: Any) -> Any:
+        """``fn`` of the field's value per cell: a scalar when fixed, an indexed array over an axis."""
+        if name in spec.grid:
+            vals = spec.grid[name]
+            small = np.asarray([fn(v) for v in vals])
+            return small[(index // strides[name]) % len(vals)]
+        return fn(spec.fixed.get(name, getattr(base, name)))
+
+    operators = sorted({*spec.grid.get("operator", []), spec.fixed.get("operator", base.operator)})
+    n = per_cell("n", float)
+    k = per_cell("mu", lambda m: float(len(m)))
+    d = n * (per_cell("p", float) + (k - 1) * per_cell("q", float)) / k + per_cell("self_loops", float)
+    forced = per_cell("method", lambda m: {"exact": 1, "hutchinson": 0}.get(m, -1))
+    exact = np.where(forced >= 0, forced == 1, n <= per_cell("exact_max_nodes", float))
+    cols = np.where(exact, n, per_cell("probes", float))
+    shape = (max(size, 1),)
+    out = {"n": n, "d": d, "cols": cols, "depth": per_cell("depth", float), "exact": exact,
+           "op": per_cell("operator", operators.index)}
+    out = {key: np.broadcast_to(np.asarray(v, dtype=bool if key == "exact" else None), shape)[:size]
+           for key, v in out.items()}
+    out["operators"] = operators
+    return out
+
+
+def memory_limit_bytes() -> int:
+    """The memory one cell may need: this machine's physical memory (``$OVERSMOOTH_MAX_MEMORY_GB`` overrides)."""
+    env = os.environ.get("OVERSMOOTH_MAX_MEMORY_GB")
+    if env:
+        try:
+            return int(float(env) * 2**30)
+        except ValueError:
+            raise ValidationError(f"OVERSMOOTH_MAX_MEMORY_GB must be a number of GiB, got {env!r}") from None
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return 64 * 2**30
+
+
+def cell_memory_bytes(arr: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Peak memory of each cell, roughly (bytes): the graph, the propagated block, the per-depth norms.
+
+    ``40 N d`` for the sparse matrices (COO sampling, CSR adjacency and operator), ``32 N (c + 2)``
+    for the propagated columns (``c = probes``, or the exact path's column chunk of at most 256)
+    and ``8 N (depth + 1)`` for the exact per-depth row norms.
+    """
+    n, d = arr["n"], arr["d"]
+    chunk = np.where(arr["exact"], np.minimum(n, 256.0), arr["cols"])
+    return 40.0 * n * d + 32.0 * n * (chunk + 2) + 8.0 * n * (arr["depth"] + 1)
+
+
+def check_memory(spec: SweepSpec) -> None:
+    """Refuse, before any work, a spec whose largest cell needs more memory than :func:`memory_limit_bytes`."""
+    arr = cell_cost_arrays(spec)
+    mem = cell_memory_bytes(arr)
+    i = int(np.argmax(mem))
+    limit = memory_limit_bytes()
+    if mem[i] > limit:
+        axes = ", ".join(f"{k}={v}" for k, v in spec.axis_values(i).items()) or "the only cell"
+        block = not arr["exact"][i] and arr["cols"][i] > arr["d"][i]
+        names = "probes" if block else "n, p, q"
+        raise ResourceLimitError(
+            f"{spec.source}: {names}: cell {i} ({axes}) needs about {mem[i] / 2**30:,.1f} GiB of memory (N = "
+            f"{arr['n'][i]:,.0f} nodes, mean degree {arr['d'][i]:,.3g}, {arr['cols'][i]:,.0f} columns), more than the {limit / 2**30:,.1f} GiB "
+            f"available (OVERSMOOTH_MAX_MEMORY_GB); lower {names}")
 
 
 def _time(cfg: Any) -> float:
@@ -120,7 +163,7 @@ def _calibrate_group(spec: SweepSpec, arr: dict[str, np.ndarray], members: np.nd
         nr = float(cfg.n)
         k = len(cfg.mu)
         dr = nr * (cfg.p + (k - 1) * cfg.q) / k + bool(cfg.self_loops)
-        colsr = nr if arr["method"][i] == "exact" else float(cfg.probes)
+        colsr = nr if arr["exact"][i] else float(cfg.probes)
         points.append({"cell": i, "n": cfg.n, "degree": dr, "layer_s": layer, "sample_s": fixed, "shrunk_by": shrink,
                        "per_unit": layer / (nr * colsr), "d": dr, "f": fixed / (nr * (dr + 1))})
     if len(points) == 2 and points[1]["d"] - points[0]["d"] > 0.2 * max(points[0]["d"], 1.0):
@@ -193,11 +236,13 @@ def estimate_cost(spec: SweepSpec, *, calibrate: bool = True, workers: int | Non
         _time(_simulate.SimulationConfig(n=200, p=0.05, q=0.01, depth=1))  # imports and caches warm
         seconds = np.zeros(spec.n_cells)
         model: dict[str, Any] = {}
-        groups = np.char.add(np.char.add(arr["method"].astype(str), ":"), arr["operator"].astype(str))
-        for g in dict.fromkeys(groups.tolist()):
+        groups = arr["exact"].astype(np.int64) * len(arr["operators"]) + arr["op"]
+        for g in np.unique(groups).tolist():
             members = np.flatnonzero(groups == g)
             fit = _calibrate_group(spec, arr, members)
-            model[g] = fit
+            name = ("exact" if g >= len(arr["operators"]) else "hutchinson") + ":" + arr["operators"][
+                g % len(arr["operators"])]
+            model[name] = fit
             n, d, cols = arr["n"][members], arr["d"][members], arr["cols"][members]
             seconds[members] = seeds * (fit["f"] * n * (d + 1) + layers[members] * n * cols * (fit["a"] * d + fit["b"]))
     finally:

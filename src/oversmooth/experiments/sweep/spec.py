@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping
 from ..._utils import check_nonneg_int, derive_seed
 from ...errors import ResourceLimitError, ValidationError
 from .._simulate import ROW_COLUMNS, SimulationConfig
-from .axes import KINDS, MAX_CELLS, SpecError, _is_number, _r, check_value, expand_axis
+from .axes import KINDS, MAX_CELLS, SpecError, _is_number, _r, axis_count, check_value, expand_axis
 
 __all__ = ["SpecError", "SweepSpec", "Cell", "parse_spec", "expand_axis", "cell_key", "cell_seed",
            "CONFIG_FIELDS", "MEASURE_COLUMNS", "STORE_CONFIG_COLUMNS", "MAX_CELLS", "MAX_ROWS_PER_CELL"]
@@ -312,8 +312,21 @@ def parse_spec(data: Mapping[str, Any], *, source: str = "spec") -> SweepSpec:
             fixed[k] = check_value(f"fixed.{k}", k, v)
         except SpecError as exc:
             raise SpecError(f"{source}: {exc}") from None
+    grid_in = _table(source, data, "grid")
+    counts = {}
+    for k, v in grid_in.items():
+        _check_field(source, "grid", k)
+        try:
+            counts[k] = axis_count(k, v)
+        except ResourceLimitError as exc:
+            raise ResourceLimitError(f"{source}: {exc}") from None
+    total = math.prod(counts.values())
+    if total > MAX_CELLS:  # counted before any axis is expanded
+        axes = " x ".join(f"{k} {c:,}" for k, c in counts.items())
+        raise ResourceLimitError(f"{source}: [grid] has {total:,} cells ({axes}), more than max_cells={MAX_CELLS:,}; "
+                                 "shrink the grid or split it into several sweeps")
     grid: dict[str, list[Any]] = {}
-    for k, v in _table(source, data, "grid").items():
+    for k, v in grid_in.items():
         _check_field(source, "grid", k)
         if k in fixed:
             raise SpecError(f"{source}: {k} is both in [fixed] and in [grid]; keep one")
@@ -325,5 +338,9 @@ def parse_spec(data: Mapping[str, Any], *, source: str = "spec") -> SweepSpec:
             raise SpecError(f"{source}: grid.{k}: {exc}") from None
     _check_size(source, fixed, grid, seeds)
     _validate_values(source, fixed, grid, seeds)
-    return SweepSpec(fixed=fixed, grid=grid, seed=seed, seeds=seeds, measures=measures, out=out, name=name,
+    spec = SweepSpec(fixed=fixed, grid=grid, seed=seed, seeds=seeds, measures=measures, out=out, name=name,
                      source=source)
+    from .cost import check_memory  # the cost model imports this module
+
+    check_memory(spec)
+    return spec

@@ -39,6 +39,7 @@ import json
 import os
 import socket
 import sqlite3
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -101,7 +102,9 @@ def check_store_file(path: str | Path) -> list[str]:
     if len(head) < 100:
         raise FileFormatError(f"{path} is truncated ({len(head)} bytes, less than an SQLite header): {_FIX}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
+        # immutable: read the file as it is, creating no -wal / -shm beside a file that may not be ours
+        conn = sqlite3.connect(f"file:{urllib.request.pathname2url(str(path.resolve()))}?mode=ro&immutable=1", uri=True,
+                               timeout=10.0)
     except sqlite3.Error as exc:
         raise DataError(f"{path} cannot be opened: {exc}") from None
     try:
