@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import optional_import
+from ..errors import ValidationError
 
 __all__ = ["clean_adjacency", "networkx_to_graph", "pyg_to_graph", "graph_to_pyg", "DEFAULT_LABEL_ATTR"]
 
@@ -108,15 +109,15 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph", we
     """
     a = sp.coo_array(a)
     if a.shape[0] != a.shape[1]:
-        raise ValueError(f"{what}: adjacency must be square, got shape {a.shape}")
+        raise ValidationError(f"{what}: adjacency must be square, got shape {a.shape}")
     n = a.shape[0]
     w_all = np.asarray(a.data, dtype=np.float64)
     if weighted:
         if not np.all(np.isfinite(w_all)):
-            raise ValueError(f"{what}: edge weights must be finite, got {w_all[~np.isfinite(w_all)][0]}")
+            raise ValidationError(f"{what}: edge weights must be finite, got {w_all[~np.isfinite(w_all)][0]}")
         if np.any(w_all < 0):
             i = int(np.flatnonzero(w_all < 0)[0])
-            raise ValueError(f"{what}: edge weights must be >= 0 (D^-1 A needs non-negative degrees), got "
+            raise ValidationError(f"{what}: edge weights must be >= 0 (D^-1 A needs non-negative degrees), got "
                              f"{w_all[i]:g} on edge ({int(a.row[i])}, {int(a.col[i])})")
     keep = w_all != 0
     r, c, w = a.row[keep].astype(np.int64), a.col[keep].astype(np.int64), w_all[keep]
@@ -157,11 +158,11 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph", we
         if bad.size:
             d = diff.tocoo()
             i, j = int(d.row[bad[0]]), int(d.col[bad[0]])
-            raise ValueError(f"{what}: edge ({i}, {j}) has weight {m[i, j]:g} one way and {m[j, i]:g} the other; "
+            raise ValidationError(f"{what}: edge ({i}, {j}) has weight {m[i, j]:g} one way and {m[j, i]:g} the other; "
                              "an undirected graph needs one weight per edge")
     if n_one_way:
         if not symmetrize:
-            raise ValueError(f"{what} is directed: {n_one_way} pairs (i, j) have no (j, i); pass symmetrize=True "
+            raise ValidationError(f"{what} is directed: {n_one_way} pairs (i, j) have no (j, i); pass symmetrize=True "
                              "(--symmetrize) to add the reverse edges")
         m = sp.csr_array(m.maximum(m.T.tocsr()))  # one-way pairs get their weight both ways
     m = _finish_indices(sp.csr_array(m), n)
@@ -227,12 +228,12 @@ def _node_features(graph: Any, nodes: list[Any], attr: str, nm: str) -> np.ndarr
     vals = [graph.nodes[v].get(attr) for v in nodes]
     missing = [v for v, x in zip(nodes, vals) if x is None]
     if missing:
-        raise ValueError(f"{nm}: node attribute {attr!r} (feature_attr) is missing on {len(missing)} of {len(nodes)} "
+        raise ValidationError(f"{nm}: node attribute {attr!r} (feature_attr) is missing on {len(missing)} of {len(nodes)} "
                          f"nodes, e.g. node {missing[0]!r}")
     rows = [np.atleast_1d(np.asarray(x)) for x in vals]
     dims = {r.shape for r in rows}
     if len(dims) > 1 or any(r.ndim != 1 for r in rows):
-        raise ValueError(f"{nm}: node attribute {attr!r} (feature_attr) must be a number or a vector of the same "
+        raise ValidationError(f"{nm}: node attribute {attr!r} (feature_attr) must be a number or a vector of the same "
                          f"length on every node, got shapes {sorted(map(str, dims))[:3]}")
     return check_feature_matrix(np.stack(rows) if rows else np.zeros((0, 1)), len(nodes),
                                 f"{nm}: node attribute {attr!r} (feature_attr)")
@@ -245,7 +246,7 @@ def networkx_to_graph(graph: Any, label_attr: Any = DEFAULT_LABEL_ATTR, *, label
     nx = optional_import("networkx", "test")
     nm = name or (str(graph.name) if getattr(graph, "name", "") else "networkx")
     if graph.is_directed() and not symmetrize:
-        raise ValueError(f"{nm} is a directed NetworkX graph; pass symmetrize=True (or graph.to_undirected())")
+        raise ValidationError(f"{nm} is a directed NetworkX graph; pass symmetrize=True (or graph.to_undirected())")
     nodes = list(graph.nodes())
     extra: dict[str, Any] = {"node_names": nodes}
     # labels
@@ -258,12 +259,12 @@ def networkx_to_graph(graph: Any, label_attr: Any = DEFAULT_LABEL_ATTR, *, label
         if not present.any():
             if not isinstance(label_attr, _DefaultAttr) and nodes:
                 seen = sorted({k for v in nodes for k in graph.nodes[v]})
-                raise ValueError(f"{nm}: node attribute {label_attr!r} (label_attr) is missing on every node "
+                raise ValidationError(f"{nm}: node attribute {label_attr!r} (label_attr) is missing on every node "
                                  f"(node attributes present: {', '.join(map(repr, seen[:10])) or 'none'})")
         else:
             raw = np.array([v for v in vals if v is not None])
             if raw.ndim != 1:
-                raise ValueError(f"{nm}: node attribute {label_attr!r} (label_attr) must be one value per node")
+                raise ValidationError(f"{nm}: node attribute {label_attr!r} (label_attr) must be one value per node")
             codes, class_names = encode_labels(raw, f"{nm}: node attribute {label_attr!r}")
             lab = np.full(len(nodes), -1, dtype=np.int64)
             lab[present] = codes
@@ -286,7 +287,7 @@ def networkx_to_graph(graph: Any, label_attr: Any = DEFAULT_LABEL_ATTR, *, label
         try:
             wa = np.asarray(ws, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"{nm}: edge attribute {weight!r} (weight) must be numbers") from None
+            raise ValidationError(f"{nm}: edge attribute {weight!r} (weight) must be numbers") from None
         weighted = bool(np.any(wa != 1.0))
     elif any(len(d) for *_, d in graph.edges(data=True)):
         extra["weights_ignored"] = True
@@ -314,14 +315,14 @@ def pyg_to_graph(data: Any, *, weight: str | None = "edge_weight", symmetrize: b
     """The implementation of :meth:`Graph.from_pyg` (see there)."""
     ei = _attr(data, "edge_index")
     if ei is None:
-        raise ValueError("data has no edge_index")
+        raise ValidationError("data has no edge_index")
     ei = _to_np(ei)
     if ei.ndim != 2 or ei.shape[0] != 2:
-        raise ValueError(f"edge_index must have shape (2, E), got {ei.shape}")
+        raise ValidationError(f"edge_index must have shape (2, E), got {ei.shape}")
     n = _attr(data, "num_nodes")
     n = int(n) if n is not None else (int(ei.max()) + 1 if ei.size else 0)
     if ei.size and (ei.min() < 0 or ei.max() >= n):
-        raise ValueError(f"edge_index must hold node ids in 0..{n - 1} (num_nodes={n}), got ids "
+        raise ValidationError(f"edge_index must hold node ids in 0..{n - 1} (num_nodes={n}), got ids "
                          f"{int(ei.min())}..{int(ei.max())}")
     extra: dict[str, Any] = {}
     y = _attr(data, "y")
@@ -331,9 +332,9 @@ def pyg_to_graph(data: Any, *, weight: str | None = "edge_weight", symmetrize: b
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            raise ValueError(f"data.y must be one label per node (shape (N,)), got {y.shape}")
+            raise ValidationError(f"data.y must be one label per node (shape (N,)), got {y.shape}")
         if y.shape[0] != n:
-            raise ValueError(f"data.y must have one label per node ({n}), got {y.shape[0]}")
+            raise ValidationError(f"data.y must have one label per node ({n}), got {y.shape[0]}")
         lab, _ = encode_labels(np.where(y < 0, -1, y), "data.y")
     x = _attr(data, "x")
     x = None if x is None else _to_np(x).astype(np.float64)
@@ -346,7 +347,7 @@ def pyg_to_graph(data: Any, *, weight: str | None = "edge_weight", symmetrize: b
             if wt.ndim == 2 and wt.shape[1] == 1:
                 wt = wt[:, 0]
             if wt.shape != (ei.shape[1],):
-                raise ValueError(f"data.{weight} must hold one weight per edge ({ei.shape[1]},), got shape {wt.shape}"
+                raise ValidationError(f"data.{weight} must hold one weight per edge ({ei.shape[1]},), got shape {wt.shape}"
                                  + (" (multi-dimensional edge features are not edge weights)" if wt.ndim == 2 else ""))
             w = wt
             weighted = bool(np.any(wt != 1.0))

@@ -43,6 +43,7 @@ import scipy.sparse as sp
 from .._utils import check_choice, check_nonneg_int
 from ..errors import FileFormatError, ValidationError
 from ._convert import _finish
+from ._download import MissingFileError
 from ._graph import Graph, index_dtype_for
 from ._limits import check_node_count
 
@@ -51,8 +52,8 @@ __all__ = ["read_edge_list", "ID_MODES"]
 #: How node ids map to node indices (see the module docs).
 ID_MODES = ("auto", "index", "name")
 _HEADER_WORDS = {"src", "dst", "source", "target", "sources", "targets", "from", "to", "u", "v", "node", "nodes",
-                 "node1", "node2", "node_1", "node_2", "id", "id1", "id2", "id_1", "id_2", "head", "tail", "i", "j",
-                 "a", "b", "start", "end", "from_id", "to_id", "source_id", "target_id", "node_id", "label", "class",
+                 "node1", "node2", "node_1", "node_2", "id", "id1", "id2", "id_1", "id_2", "head", "tail",
+                 "start", "end", "from_id", "to_id", "source_id", "target_id", "node_id", "label", "class",
                  "weight", "y", "category"}
 
 
@@ -290,7 +291,7 @@ def _labels(labels: Any, path: Path, n: int, node_names: np.ndarray | None, use_
         return np.asarray(labels), None
     lp = Path(labels)
     if not lp.is_file():
-        raise FileNotFoundError(f"labels file not found: {lp}")
+        raise MissingFileError(f"labels file not found: {lp}")
     nodes, vals, info = _labels_from_file(lp, delimiter, comments)
     codes, class_names = _label_codes(vals, lp, info, comments)
     if use_index:

@@ -15,8 +15,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import SeedLike, check_finite_array, check_random_state
-from ..errors import FileFormatError
+from ..errors import FileFormatError, ValidationError
 from ._arrays import SafeNpz, load_npy, open_npz
+from ._download import MissingFileError
 from ._limits import check_bytes, check_node_count
 
 __all__ = ["gaussian_class_features", "read_features", "covariance_factor", "FEATURE_KEYS", "load_sparse_npz",
@@ -40,16 +41,16 @@ def covariance_factor(sigma: Any, d: int) -> np.ndarray:
     arr = check_finite_array(sigma, "sigma", ndim=(0, 2))
     if arr.ndim == 0:
         if arr < 0:
-            raise ValueError(f"sigma must be >= 0 (a standard deviation), got {float(arr)}")
+            raise ValidationError(f"sigma must be >= 0 (a standard deviation), got {float(arr)}")
         return float(arr) * np.eye(d)
     if arr.shape != (d, d):
-        raise ValueError(f"sigma must be a scalar or a {d} x {d} covariance matrix, got shape {arr.shape}")
+        raise ValidationError(f"sigma must be a scalar or a {d} x {d} covariance matrix, got shape {arr.shape}")
     if not np.allclose(arr, arr.T, atol=1e-12 * max(1.0, float(np.abs(arr).max()))):
-        raise ValueError("sigma (covariance) must be symmetric")
+        raise ValidationError("sigma (covariance) must be symmetric")
     w, v = np.linalg.eigh(arr)
     tol = 1e-10 * max(1.0, float(np.abs(w).max()))
     if w.min() < -tol:
-        raise ValueError(f"sigma (covariance) must be positive semi-definite, got an eigenvalue {w.min():.3g}")
+        raise ValidationError(f"sigma (covariance) must be positive semi-definite, got an eigenvalue {w.min():.3g}")
     return v * np.sqrt(np.clip(w, 0.0, None))
 
 
@@ -92,16 +93,16 @@ def gaussian_class_features(graph_or_labels: Any, mu: Any, sigma: Any = 1.0, see
     labels = getattr(graph_or_labels, "labels", graph_or_labels)
     lab = np.asarray(labels)
     if lab.ndim != 1:
-        raise ValueError(f"labels must be a 1-D array (one label per node), got shape {lab.shape}")
+        raise ValidationError(f"labels must be a 1-D array (one label per node), got shape {lab.shape}")
     if lab.size and not np.issubdtype(lab.dtype, np.integer):
-        raise ValueError(f"labels must be integers (-1 for unlabelled), got dtype {lab.dtype}")
+        raise ValidationError(f"labels must be integers (-1 for unlabelled), got dtype {lab.dtype}")
     lab = lab.astype(np.int64, copy=False)
     mu_arr = check_finite_array(mu, "mu", ndim=(1, 2))
     if mu_arr.ndim == 1:
         mu_arr = mu_arr[:, None]
     k_needed = int(lab.max()) + 1 if lab.size and lab.max() >= 0 else 0
     if mu_arr.shape[0] < max(k_needed, 1):
-        raise ValueError(f"mu must have one row per class ({k_needed} classes), got shape {np.shape(mu)}")
+        raise ValidationError(f"mu must have one row per class ({k_needed} classes), got shape {np.shape(mu)}")
     d = mu_arr.shape[1]
     factor = covariance_factor(sigma, d)
     rng = check_random_state(seed)
@@ -145,7 +146,7 @@ def load_sparse_npz(z: SafeNpz, *, dense_features: bool) -> sp.csr_array:
         elif fmt == "coo":
             r, c = z["row"], z["col"]
             if r.size and (r.min() < 0 or c.min() < 0 or r.max() >= rows or c.max() >= cols):
-                raise ValueError("row or column index outside the shape")
+                raise ValidationError("row or column index outside the shape")
             m = sp.coo_array((z["data"], (r, c)), shape=(rows, cols))
         else:
             raise FileFormatError(f"{p}: sparse format {fmt!r} is not supported (save it as csr, csc or coo)")
@@ -196,7 +197,7 @@ def read_features(path: str | os.PathLike[str], n_nodes: int | None = None) -> n
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"feature file not found: {p}")
+        raise MissingFileError(f"feature file not found: {p}")
     suffix = p.suffix.lower()
     if suffix not in (".npy", ".npz"):
         raise FileFormatError(f"{p}: features must be a .npy or .npz file, got suffix {p.suffix!r}")

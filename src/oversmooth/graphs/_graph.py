@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._utils import check_finite_array, optional_import
+from ..errors import ArgumentTypeError, ValidationError
 from ._convert import DEFAULT_LABEL_ATTR
 
 __all__ = ["Graph", "index_dtype_for"]
@@ -78,9 +79,9 @@ class Graph:
     def __post_init__(self) -> None:
         a = self.adjacency
         if not sp.issparse(a):
-            raise TypeError(f"adjacency must be a scipy.sparse matrix, got {type(a).__name__}")
+            raise ArgumentTypeError(f"adjacency must be a scipy.sparse matrix, got {type(a).__name__}")
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
-            raise ValueError(f"adjacency must be square, got shape {a.shape}")
+            raise ValidationError(f"adjacency must be square, got shape {a.shape}")
         a = sp.csr_array(a)
         if a.dtype != np.float64:
             a = a.astype(np.float64)
@@ -91,9 +92,9 @@ class Graph:
         a.indices = a.indices.astype(idx, copy=False)
         a.indptr = a.indptr.astype(idx, copy=False)
         if not np.all(np.isfinite(a.data)):
-            raise ValueError("adjacency has non-finite entries")
+            raise ValidationError("adjacency has non-finite entries")
         if self.check_symmetric and not _is_symmetric(a):
-            raise ValueError("adjacency must be symmetric (undirected graph); symmetrise it first, e.g. A.maximum(A.T)")
+            raise ValidationError("adjacency must be symmetric (undirected graph); symmetrise it first, e.g. A.maximum(A.T)")
         self.adjacency = a
         n = a.shape[0]
         if self.labels is None:
@@ -101,20 +102,20 @@ class Graph:
         else:
             lab = np.asarray(self.labels)
             if lab.shape != (n,):
-                raise ValueError(f"labels must have shape ({n},), got {lab.shape}")
+                raise ValidationError(f"labels must have shape ({n},), got {lab.shape}")
             if lab.size and not np.issubdtype(lab.dtype, np.integer):
                 if not np.all(np.isfinite(lab)) or not np.all(lab == np.round(lab)):
-                    raise ValueError("labels must be integers (-1 for unlabelled)")
+                    raise ValidationError("labels must be integers (-1 for unlabelled)")
             lab = lab.astype(np.int64)
             if lab.size and lab.min() < -1:
-                raise ValueError(f"labels must be >= -1 (-1 = unlabelled), got {lab.min()}")
+                raise ValidationError(f"labels must be >= -1 (-1 = unlabelled), got {lab.min()}")
             self.labels = lab
         if self.features is not None:
             x = check_finite_array(self.features, "features", ndim=(1, 2))
             if x.ndim == 1:
                 x = x[:, None]
             if x.shape[0] != n:
-                raise ValueError(f"features must have {n} rows (one per node), got {x.shape[0]}")
+                raise ValidationError(f"features must have {n} rows (one per node), got {x.shape[0]}")
             self.features = x
 
     # ------------------------------------------------------------------ properties
@@ -200,16 +201,16 @@ class Graph:
         r = np.asarray(rows)
         c = np.asarray(cols)
         if r.shape != c.shape or r.ndim != 1:
-            raise ValueError(f"rows and cols must be 1-D arrays of the same length, got {r.shape} and {c.shape}")
+            raise ValidationError(f"rows and cols must be 1-D arrays of the same length, got {r.shape} and {c.shape}")
         if r.size and (not np.issubdtype(r.dtype, np.integer) or not np.issubdtype(c.dtype, np.integer)):
-            raise ValueError("rows and cols must hold integer node ids")
+            raise ValidationError("rows and cols must hold integer node ids")
         if r.size and min(r.min(), c.min()) < 0:
-            raise ValueError("node ids must be >= 0")
+            raise ValidationError("node ids must be >= 0")
         n = int(max(r.max(), c.max()) + 1) if r.size else 0
         if n_nodes is None:
             n_nodes = n
         elif n > n_nodes:
-            raise ValueError(f"n_nodes={n_nodes} but edges use node id {n - 1}")
+            raise ValidationError(f"n_nodes={n_nodes} but edges use node id {n - 1}")
         rr = np.concatenate([r, c[r != c]])
         cc = np.concatenate([c, r[r != c]])
         a = sp.csr_array((np.ones(rr.size), (rr, cc)), shape=(n_nodes, n_nodes))

@@ -36,6 +36,7 @@ from ..errors import ArgumentTypeError, FileFormatError, ValidationError
 from ._convert import DEFAULT_LABEL_ATTR, clean_adjacency, encode_labels
 from ._convert import _finish as _finish_convert
 from ._edgelist import ID_MODES, read_edge_list
+from ._download import MissingFileError
 from ._features import FEATURE_KEYS, check_feature_matrix, load_npz_archive, load_sparse_npz, read_features
 from ._graph import Graph
 from ._limits import check_node_count
@@ -316,7 +317,7 @@ def _read_any(path: Any, labels: Any, *, format: str | None, directed: bool, sym
         raise ArgumentTypeError(f"path must be a file path, a networkx graph or a torch_geometric Data, got {type(path).__name__}")
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"graph file not found: {p}")
+        raise MissingFileError(f"graph file not found: {p}")
     fmt = format
     if fmt is None:
         suf = p.suffix.lower()

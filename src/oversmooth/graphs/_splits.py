@@ -24,6 +24,7 @@ import numpy as np
 
 from .._utils import SeedLike, check_choice, check_nonneg_int, check_random_state
 from ..errors import ArgumentTypeError, FileFormatError, ValidationError
+from ._download import MissingFileError
 from ._features import load_npz_archive
 from ._index import as_node_index
 from ._planetoid import PLANETOID_NAMES
@@ -181,7 +182,7 @@ def load_split(path: str | os.PathLike[str], n_nodes: int) -> tuple[np.ndarray, 
     """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"split file not found: {p}")
+        raise MissingFileError(f"split file not found: {p}")
     n = check_nonneg_int(n_nodes, "n_nodes")
     z = load_npz_archive(p, "a NumPy .npz file of split arrays",
                          "a split must be an .npz file with arrays 'train', 'val', 'test', got a single array")
@@ -244,7 +245,7 @@ def resolve_split(split: Any, graph: Any, seed: SeedLike = None) -> tuple[np.nda
     if isinstance(split, (str, os.PathLike)):
         p = Path(split)
         if not p.is_file():
-            raise FileNotFoundError(f"split must be 'public', 'random' or an .npz split file; file not found: {p}")
+            raise MissingFileError(f"split must be 'public', 'random' or an .npz split file; file not found: {p}")
         return load_split(p, int(n))
     raise ValidationError(f"split must be 'public', 'random', a path to an .npz file or a (train, val, test) triple, "
                      f"got {split!r}")
