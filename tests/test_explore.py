@@ -130,6 +130,23 @@ def test_read_results_csv_json_and_errors(tmp_path):
         read_results(bad)
 
 
+def test_read_results_from_a_sweep_store(tmp_path):
+    from oversmooth.experiments.sweep import parse_spec, run_sweep
+
+    spec = parse_spec({"sweep": {"seed": 0, "seeds": 2, "measures": ["gap", "feature_variance"]},
+                       "fixed": {"depth": 3, "n": 150, "q": 0.02, "method": "exact"},
+                       "grid": {"p": [0.06, 0.1], "operator": ["gcn", "pairnorm"]}})
+    run_sweep(spec, tmp_path / "sw", backend="serial", progress=False)
+    cells = read_results(tmp_path / "sw")
+    assert [(c["operator"], c["p"], c["seeds"], c["depths"]) for c in cells] == [
+        ("gcn", 0.06, 2, [0, 1, 2, 3]), ("gcn", 0.1, 2, [0, 1, 2, 3])]
+    assert cells[0]["bayes_error"] == [None] * 4 and cells[0]["gap"][0] is not None  # not measured: not drawn
+    strip = lambda cs: [{k: v for k, v in c.items() if k != "source"} for c in cs]  # noqa: E731
+    assert strip(read_results(tmp_path / "sw" / "results.sqlite")) == strip(cells)
+    with pytest.raises(DataError, match="sweep store"):
+        read_results(tmp_path)
+
+
 def test_cli_explore_writes_the_page(tmp_path, capsys):
     from oversmooth.cli import _explore
 

@@ -39,8 +39,16 @@ def _cases(tmp: Path) -> dict[str, tuple]:
         "json-deep-nesting": ("tiny-huge", "d.json", deep, "read_results(F)", ("error", "ValueError", "d.json")),
         "jsonl-bad-line": ("tracebacks", "l.jsonl", json.dumps(_ROW) + "\n{oops\n", "read_results(F)",
                            ("error", "ValueError", "l.jsonl")),
-        "missing-column": ("tracebacks", "m.json", json.dumps([{k: v for k, v in _ROW.items() if k != "gap"}]),
-                           "read_results(F)", ("error", "ValueError", "m.json", "gap")),
+        "missing-column": ("tracebacks", "m.json", json.dumps([{k: v for k, v in _ROW.items() if k != "sigma"}]),
+                           "read_results(F)", ("error", "ValueError", "m.json", "sigma")),
+        "no-measured-column": ("misread", "m2.json", json.dumps([{k: v for k, v in _ROW.items()
+                                                                 if k not in ("gap", "feature_variance", "bayes_error")}]),
+                               "read_results(F)", ("error", "ValueError", "m2.json", "measured")),
+        "store-junk": ("stores", "junk/results.sqlite", b"SQLite format 3\x00" + b"\x13" * 200, "read_results(P + '/junk')",
+                       ("error", "ValueError", "results.sqlite")),
+        "store-empty": ("stores", "empty/results.sqlite", b"", "read_results(P + '/empty')", ("error", "ValueError", "results.sqlite")),
+        "dir-without-store": ("arguments", "nostore/readme.txt", "x", "read_results(P + '/nostore')",
+                              ("error", "OSError", "nostore", "results.sqlite")),
         "csv-wrong-header": ("tracebacks", "h.csv", "a,b\n1,2\n", "read_results(F)", ("error", "ValueError", "h.csv", "operator")),
         "n-text": ("tracebacks", "n1.json", json.dumps([_row(n="abc")]), "read_results(F)", ("error", "ValueError", "n1.json", "n ")),
         "n-fraction": ("misread", "n2.json", json.dumps([_row(n=1.5)]), "read_results(F)", ("error", "ValueError", "n ")),
@@ -117,6 +125,7 @@ def outcomes(tmp_path_factory):
     for name, (_, fname, content, call, _) in cases.items():
         if fname is not None:
             path = tmp / fname
+            path.parent.mkdir(parents=True, exist_ok=True)
             if content == "DIR":
                 path.mkdir()
             elif callable(content):

@@ -35,12 +35,13 @@ def add_parser(sub: Any) -> None:
         "recursion, computed in the browser by a port of oversmooth.theory. Measured points (a small grid simulated "
         "now, and/or --results) are overlaid where the sliders hit a stored cell.",
         epilog="examples:\n  oversmooth explore --out explorer\n"
-        "  oversmooth explore --out explorer --results out/results/mixing.csv --grid none",
+        "  oversmooth explore --out explorer --results out/results/mixing.csv --grid none\n"
+        "  oversmooth explore --out explorer --results sweep-demo --grid none",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", required=True, help="output directory (explorer.html is written there)")
-    p.add_argument("--results", default=None, help="a result table to overlay: CSV (reproduce's results/*.csv), "
-                   "simulate --json output, or JSON lines of simulate rows")
+    p.add_argument("--results", default=None, help="results to overlay: a CSV (reproduce's results/*.csv), "
+                   "simulate --json output, JSON lines of simulate rows, or a sweep's output directory")
     p.add_argument("--grid", choices=list(GRID_CHOICES), default="default", help="fresh measured grid simulated at build "
                    "time: default (24 cells, N = 500 and 2000, ~6 s of CPU), small (6 cells, N = 500, ~2 s) or none")
     p.add_argument("--seed", type=int, default=0, help="seed of the fresh grid (default 0)")

@@ -31,11 +31,15 @@ GRIDS: dict[str, tuple[tuple[int, ...], tuple[tuple[float, float], ...], tuple[s
     "none": ((), (), ()),
 }
 #: Row keys a result table must have.
-REQUIRED = ("operator", "n", "p", "q", "sigma", "depth", "gap", "feature_variance", "bayes_error")
+REQUIRED = ("operator", "n", "p", "q", "sigma", "depth")
+#: Measured columns drawn (a table needs at least one; a sweep stores those its spec's ``measures`` name).
+MEASURED = ("gap", "feature_variance", "bayes_error", "realised_error")
 #: At most this many cells from a result table (each one is a button and a search on every slider move).
 MAX_CELLS = 2000
 #: Result files larger than this are refused before they are read (bytes).
 MAX_RESULTS_BYTES = 200 * 2**20
+#: At most this many rows are read from a sweep store.
+MAX_STORE_ROWS = 2_000_000
 
 
 def grid_configs(grid: str = "default") -> list[dict[str, Any]]:
@@ -82,9 +86,25 @@ def measure_grid(grid: str = "default", *, seed: int = 0, seeds: int = 2, depth:
     return aggregate_cells(rows, source=f"fresh grid '{grid}' (seed {seed})")
 
 
+def _rows_from_store(path: Path) -> list[dict[str, Any]]:
+    """The ``results`` rows of a sweep's store (``path`` is its output directory or its results.sqlite)."""
+    from ..experiments.sweep import STORE_FILENAME, open_store
+
+    out = path if path.is_dir() else path.parent
+    if not (out / STORE_FILENAME).is_file():
+        raise DataError(f"results {path} is a directory without a sweep store ({STORE_FILENAME}) in it")
+    with open_store(out) as store:
+        names, rows = store.table("results")
+    if len(rows) > MAX_STORE_ROWS:
+        raise ResourceLimitError(f"results {path} holds {len(rows)} rows; at most {MAX_STORE_ROWS} are read")
+    return [dict(zip(names, r)) for r in rows]
+
+
 def _rows_from_file(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         raise DataError(f"results file not found: {path}")
+    if path.is_dir() or path.suffix.lower() == ".sqlite":
+        return _rows_from_store(path)
     if not path.is_file():
         raise DataError(f"results file {path} is not a regular file")
     size = path.stat().st_size
@@ -116,10 +136,12 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 def read_results(path: str | Path) -> list[dict[str, Any]]:
-    """Cells from a result table: a CSV (``reproduce``'s ``results/*.csv``), ``simulate --json`` output or JSON lines.
+    """Cells from a result table: a CSV (``reproduce``'s ``results/*.csv``), ``simulate --json`` output, JSON
+    lines, or a sweep's output directory (its ``results.sqlite``).
 
-    Rows need the columns ``operator, n, p, q, sigma, depth, gap, feature_variance, bayes_error``;
-    rows of operators the explorer has no theory for (``gcn-sym``, ``pairnorm``, ...) are left out.
+    Rows need the columns ``operator, n, p, q, sigma, depth`` and at least one of ``gap,
+    feature_variance, bayes_error, realised_error``; rows of operators the explorer has no theory for
+    (``gcn-sym``, ``pairnorm``, ...) are left out.
 
     Examples
     --------
@@ -151,6 +173,8 @@ def _check_row(r: Any, i: int, label: str) -> None:
     missing = [k for k in REQUIRED if k not in r]
     if missing:
         raise FileFormatError(f"{where} lacks column(s) {', '.join(missing)}")
+    if not any(k in r for k in MEASURED):
+        raise FileFormatError(f"{where} has none of the measured columns {', '.join(MEASURED)}")
     n, depth = _float(r["n"]), _float(r["depth"])
     if not (isinstance(r["n"], (int, float, str)) and math.isfinite(n) and n == int(n) and 2 <= n <= 1e9):
         raise FileFormatError(f"{where}: n must be an integer in [2, 1e9], got {r['n']!r}")
@@ -228,10 +252,7 @@ def aggregate_cells(rows: Sequence[dict[str, Any]], source: str = "", *, label: 
             "operator": op, "n": n, "p": p, "q": q, "sigma": sigma, "alpha": alpha, "self_loops": sl,
             "seeds": len({str(r.get("seed")) for r in grp}), "variance_method": (", ".join(methods) or "unknown")[:80],
             "depths": depths,
-            "gap": [_mean(r["gap"] for r in by_depth[k]) for k in depths],
-            "feature_variance": [_mean(r["feature_variance"] for r in by_depth[k]) for k in depths],
-            "bayes_error": [_mean(r["bayes_error"] for r in by_depth[k]) for k in depths],
-            "realised_error": [_mean(r.get("realised_error") for r in by_depth[k]) for k in depths],
+            **{m: [_mean(r.get(m) for r in by_depth[k]) for k in depths] for m in MEASURED},
             "source": source,
         })
     return cells

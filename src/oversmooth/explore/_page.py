@@ -61,8 +61,8 @@ def write_explorer(out_dir: str | Path, *, results: str | Path | None = None, gr
     out_dir : str or Path
         Created if missing.
     results : str or Path, optional
-        A result table to overlay (see :func:`read_results`): a CSV such as ``reproduce``'s
-        ``results/*.csv``, ``simulate --json`` output, or JSON lines.
+        Results to overlay (see :func:`read_results`): a CSV such as ``reproduce``'s
+        ``results/*.csv``, ``simulate --json`` output, JSON lines, or a sweep's output directory.
     grid : {'default', 'small', 'none'}
         A fresh measured grid to overlay as well (``default``: 24 cells at N = 500 and 2000, about 6 s of CPU;
         ``small``: 6 cells at N = 500, about 2 s; ``none``).
