@@ -34,7 +34,7 @@ from oversmooth.measures import (
     rayleigh_quotient,
     within_class_spread,
 )
-from oversmooth.measures import _embeddings
+from oversmooth.measures import _embeddings, _geometry
 from oversmooth.operators import iter_propagate, normalize_adjacency
 
 # --------------------------------------------------------------------------- naive references
@@ -122,7 +122,7 @@ def test_separation_ledoit_wolf_when_d_not_small():
     means = np.array([x[y == c].mean(axis=0) for c in (0, 1)])
     s_ref = naive_ledoit_wolf(x - means[y])
     assert 0 < s_ref < 1
-    sep, s, how = _embeddings._separation(x, y, "auto")
+    sep, s, how = _geometry._separation(x, y, "auto")
     assert s == pytest.approx(s_ref, rel=1e-10) and "Ledoit-Wolf" in how
     assert sep == pytest.approx(naive_separation(x, y, s_ref), rel=1e-10)
     assert class_separation(x, y, shrinkage="ledoit-wolf") == pytest.approx(sep, rel=1e-12)
@@ -266,11 +266,11 @@ def test_profile_one_class_and_sampled_notes(small, monkeypatch):
 
 
 def test_profile_sampled_madgap_says_so(monkeypatch, small):
-    from oversmooth.measures import _smoothness
+    from oversmooth.measures import _madgap
 
     g, layers = small
-    monkeypatch.setattr(_smoothness, "MADGAP_EXACT_MAX_NODES", 50)
-    monkeypatch.setattr(_smoothness, "MADGAP_SAMPLE_SOURCES", 40)
+    monkeypatch.setattr(_madgap, "MADGAP_EXACT_MAX_NODES", 50)
+    monkeypatch.setattr(_madgap, "MADGAP_SAMPLE_SOURCES", 40)
     prof = profile_embeddings(layers[:2], g.labels, g, metrics=["mad_gap"], seed=1)
     assert [r["mad_sources"] for r in prof.rows] == [40, 40]
     assert all("mad_gap: 40 of 120 source nodes sampled" in r["notes"] for r in prof.rows)

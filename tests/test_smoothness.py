@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from _helpers import random_graphs
-from oversmooth.graphs import Graph
+from oversmooth.graphs import Graph, sample_csbm
 from oversmooth.measures import (
     EdgeArrays,
     dirichlet_energy,
@@ -31,7 +31,7 @@ from oversmooth.measures import (
     normalized_dirichlet_energy,
     rayleigh_quotient,
 )
-from oversmooth.measures import _smoothness
+from oversmooth.measures import _edges, _gdr, _madgap
 
 ZERO = 1e-20  # the references treat 1 - cos below this (parallel up to rounding) as an exact zero
 
@@ -239,9 +239,9 @@ def test_sparse_product_forms_equal_the_chunked_exact_pass(monkeypatch):
     x[3] = x[4]  # a zero distance (if 3 and 4 are neighbours) and a zero vector
     x[7] = 0.0
     fast = edge_smoothness(x, sp.csr_array(w))
-    monkeypatch.setattr(_smoothness, "_CHUNK_ENTRIES", 8)  # 2 edges per chunk
-    monkeypatch.setattr(_smoothness, "_CANCEL", 2.0)  # always the exact per-edge energies
-    monkeypatch.setattr(_smoothness, "_SMALL_MAD", np.inf)  # always the exact per-pair MAD
+    monkeypatch.setattr(_edges, "_CHUNK_ENTRIES", 8)  # 2 edges per chunk
+    monkeypatch.setattr(_edges, "_CANCEL", 2.0)  # always the exact per-edge energies
+    monkeypatch.setattr(_edges, "_SMALL_MAD", np.inf)  # always the exact per-pair MAD
     exact = edge_smoothness(x, sp.csr_array(w))
     for k in fast:
         assert exact[k] == pytest.approx(fast[k], rel=1e-12)
@@ -402,8 +402,8 @@ def test_mad_gap_sampled_sources_are_seeded_and_match_reference_on_those_rows():
 
 
 def test_mad_gap_samples_beyond_the_exact_size(monkeypatch):
-    monkeypatch.setattr(_smoothness, "MADGAP_EXACT_MAX_NODES", 30)
-    monkeypatch.setattr(_smoothness, "MADGAP_SAMPLE_SOURCES", 12)
+    monkeypatch.setattr(_madgap, "MADGAP_EXACT_MAX_NODES", 30)
+    monkeypatch.setattr(_madgap, "MADGAP_SAMPLE_SOURCES", 12)
     w = weighted_graph(40, 0.1, 3)
     x = np.random.default_rng(3).standard_normal((40, 2))
     assert mad_gap(x, sp.csr_array(w), seed=0)["mad_sources"] == 12
@@ -463,7 +463,7 @@ def test_effective_rank_matches_reference(monkeypatch):
     assert effective_rank(np.ones((7, 4))) == pytest.approx(1.0, rel=1e-12)
     assert effective_rank(np.eye(5)) == pytest.approx(5.0, rel=1e-12)
     assert effective_rank(np.zeros((4, 3))) == 0.0
-    monkeypatch.setattr(_smoothness, "_SVD_MAX_ENTRIES", 10)  # the Gram-matrix branch of large inputs
+    monkeypatch.setattr(_gdr, "_SVD_MAX_ENTRIES", 10)  # the Gram-matrix branch of large inputs
     assert effective_rank(x) == pytest.approx(ref_erank(x), rel=1e-9)
 
 
@@ -564,3 +564,48 @@ def test_edge_measures_and_mad_gap_match_references_on_random_graphs(g, seed, d)
     neb, rmt = ref_mad_gap(x, w, 1, 3)
     for key, ref in (("mad_neb", neb), ("mad_rmt", rmt)):
         assert (math.isnan(out[key]) and math.isnan(ref)) or out[key] == pytest.approx(ref, rel=1e-10, abs=1e-14)
+
+
+# --------------------------------------------------------------------------- sampled one-pass edge measures
+def test_sampled_pass_over_every_node_equals_the_exact_measures():
+    g = sample_csbm(600, p=0.03, q=0.01, seed=4)
+    for d in (1, 4):
+        x = np.random.default_rng(d).standard_normal((600, d))
+        x[5] = 0.0  # a zero row: distance 1 to everything
+        x[7] = x[8] = x[9]  # equal rows: zero distances
+        exact = edge_smoothness(x, g)
+        every = edge_smoothness(x, g, sample=np.arange(600))
+        assert every.pop("sample_nodes") == 600
+        for key, value in exact.items():
+            assert every[key] == pytest.approx(value, rel=1e-10), key
+
+
+def test_sampled_pass_is_an_unbiased_node_average():
+    g = sample_csbm(800, p=0.03, q=0.01, seed=5)
+    x = np.random.default_rng(0).standard_normal((800, 3))
+    exact = edge_smoothness(x, g)
+    draws = [edge_smoothness(x, g, sample=100, seed=s) for s in range(40)]
+    for key in ("dirichlet_energy", "normalized_dirichlet_energy", "mad"):
+        vals = np.array([d[key] for d in draws])
+        se = vals.std(ddof=1) / np.sqrt(vals.size)
+        assert abs(vals.mean() - exact[key]) <= 4 * se + 1e-12, key
+    assert draws[0]["sample_nodes"] == 100
+    with pytest.raises(ValueError, match="sample"):
+        edge_smoothness(x, g, sample=0)
+    with pytest.raises(ValueError, match="sample"):
+        edge_smoothness(x, g, sample=[1, 1])
+
+
+def test_profile_samples_the_edge_measures_beyond_the_stated_size(monkeypatch):
+    from oversmooth.measures import profile_embeddings
+
+    from oversmooth.measures import _smoothness  # the profiles read the sizes there
+
+    monkeypatch.setattr(_smoothness, "SMOOTHNESS_EXACT_MAX_NODES", 100)
+    monkeypatch.setattr(_smoothness, "SMOOTHNESS_SAMPLE_NODES", 50)
+    g = sample_csbm(300, p=0.05, q=0.01, seed=0)
+    layers = [g.features, g.features * 2.0]
+    prof = profile_embeddings(layers, g.labels, g, metrics=["dirichlet_energy", "mad"], seed=0)
+    assert [r["smoothness_sample"] for r in prof.rows] == [50, 50]
+    assert all("dirichlet_energy, mad: 50 of 300 nodes sampled" in r["notes"] for r in prof.rows)
+    assert prof.rows[1]["dirichlet_energy"] == pytest.approx(4 * prof.rows[0]["dirichlet_energy"], rel=1e-12)

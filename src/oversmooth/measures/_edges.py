@@ -1,0 +1,371 @@
+"""The edges of a graph once each, and the per-edge passes behind the smoothness measures.
+
+:func:`edge_arrays` extracts each undirected edge once (with weights and degrees) so that many
+layers of the same graph reuse it. The passes: sparse-product forms (O(E d), threaded, exact
+fall-backs where cancellation would cost digits), the exact chunked per-edge pass, and the
+sampled pass over the edges of a node sample (:func:`_edge_pass_sampled`) that the profiles use
+beyond :data:`SMOOTHNESS_EXACT_MAX_NODES` nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ValidationError
+from ._inputs import as_adjacency
+
+__all__ = ["EdgeArrays", "edge_arrays", "sample_nodes", "SMOOTHNESS_EXACT_MAX_NODES", "SMOOTHNESS_SAMPLE_NODES"]
+
+#: The profiles measure the edge measures on every node up to this many nodes; beyond, on a sample.
+SMOOTHNESS_EXACT_MAX_NODES = 100_000
+#: Size of that seeded uniform node sample (the same nodes at every layer).
+SMOOTHNESS_SAMPLE_NODES = 100_000
+
+_EPS = float(np.finfo(np.float64).eps)
+_CHUNK_ENTRIES = 4_000_000  # floats per gathered block (32 MB): bounded memory on large graphs
+_CANCEL = 1e-4  # sparse-product forms fall back to the exact per-edge pass below this ratio (cancellation)
+_SMALL_MAD = 1e-4  # nodes whose mean neighbour distance is below this are recomputed pair by pair
+
+
+# =========================================================================== edges
+
+
+class EdgeArrays(NamedTuple):
+    """Each undirected edge of a graph once (``rows < cols``), self-loops dropped.
+
+    ``weights`` are the symmetric edge weights, ``degree`` the weighted degree of every
+    node without its self-loop, ``n_neighbours`` its number of neighbours other than
+    itself and ``adjacency`` the symmetric off-diagonal CSR adjacency. Built by
+    :func:`edge_arrays`; pass as ``edges=`` to reuse across layers.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray
+    degree: np.ndarray
+    n_neighbours: np.ndarray
+    adjacency: sp.csr_array
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes N."""
+        return int(self.degree.size)
+
+
+def edge_arrays(graph: Any, n_nodes: int | None = None) -> EdgeArrays:
+    """The undirected edges of ``graph`` once each, with weights and degrees.
+
+    Compute once and pass as ``edges=`` to :func:`dirichlet_energy`, :func:`mad`,
+    :func:`edge_smoothness`, ... when measuring many layers of the same graph.
+
+    Parameters
+    ----------
+    graph : scipy sparse, Graph, edge_index (2 x E), PyG Data or NetworkX graph
+        Read by :func:`~oversmooth.measures._inputs.as_adjacency` (a one-directional
+        ``edge_index`` is read as undirected).
+    n_nodes : int, optional
+        N; needed for an ``edge_index`` whose last nodes are isolated.
+
+    Returns
+    -------
+    EdgeArrays
+        ``(rows, cols, weights, degree, n_neighbours, adjacency)`` with ``rows < cols``;
+        ``adjacency`` is the symmetric off-diagonal CSR matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.measures import edge_arrays
+    >>> e = edge_arrays(np.array([[0, 1, 1], [1, 2, 2]]), n_nodes=3)  # 1-2 listed twice: one edge
+    >>> e.rows.tolist(), e.cols.tolist(), e.weights.tolist(), e.degree.tolist()
+    ([0, 1], [1, 2], [1.0, 1.0], [1.0, 2.0, 1.0])
+    """
+    a = as_adjacency(graph, n_nodes=n_nodes)
+    n = a.shape[0]
+    rows = np.repeat(np.arange(n, dtype=a.indices.dtype), np.diff(a.indptr))
+    off = rows != a.indices
+    if not off.all():
+        a = sp.csr_array((a.data[off], a.indices[off], np.r_[0, np.cumsum(np.bincount(rows[off], minlength=n))]),
+                         shape=(n, n))
+        rows = rows[off]
+    degree = np.bincount(rows, weights=a.data, minlength=n)
+    n_neighbours = np.bincount(rows, minlength=n)
+    upper = rows < a.indices
+    return EdgeArrays(rows[upper], a.indices[upper], a.data[upper], degree, n_neighbours, a)
+
+
+def _resolve_edges(graph: Any, edges: Any, n_nodes: int) -> EdgeArrays:
+    """``edges=`` (EdgeArrays, or a legacy ``(rows, cols[, weights])`` tuple) or ``graph``."""
+    if edges is None:
+        return edge_arrays(graph, n_nodes=n_nodes)
+    if isinstance(edges, EdgeArrays):
+        if edges.n_nodes != n_nodes:
+            raise ValidationError(f"edges were built for {edges.n_nodes} nodes but the embeddings have {n_nodes} rows")
+        return edges
+    if isinstance(edges, (tuple, list)) and len(edges) in (2, 3):
+        r = np.asarray(edges[0]).ravel()
+        c = np.asarray(edges[1]).ravel()
+        w = np.ones(r.size) if len(edges) == 2 else np.asarray(edges[2], dtype=np.float64).ravel()
+        if r.shape != c.shape or w.shape != r.shape:
+            raise ValidationError(f"edges must be (rows, cols[, weights]) of equal lengths, got {r.shape}, {c.shape}, "
+                             f"{w.shape}")
+        if r.size and (min(int(r.min()), int(c.min())) < 0 or max(int(r.max()), int(c.max())) >= n_nodes):
+            raise ValidationError(f"edges must hold node ids in 0..{n_nodes - 1} (N from the embeddings)")
+        a = sp.csr_array((w, (r.astype(np.int64), c.astype(np.int64))), shape=(n_nodes, n_nodes))
+        return edge_arrays(a)
+    raise ValidationError("edges must be the EdgeArrays returned by edge_arrays(graph), got "
+                     f"{type(edges).__name__}")
+
+
+def _unit_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse row norms (0 for a zero row) and the zero-row mask."""
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+    zero = norms == 0
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=~zero)
+    return inv, zero
+
+
+def _zero_tol(d: int) -> float:
+    """Cosine distances at or below ``d * eps`` count as zero (rounding level of 1 - cos)."""
+    return d * _EPS
+
+
+def _spmm(a: sp.csr_array, h: np.ndarray) -> np.ndarray:
+    from ..operators._spmm import RowParallelMatmul
+
+    return RowParallelMatmul(a)(h)
+
+
+def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,
+               mad_: bool = False) -> dict[str, float]:
+    """The requested edge measures from sparse products (O(E d), threaded), exact where needed.
+
+    The quadratic forms are evaluated as ``sum_i d_i ||x_i||^2 - sum_ij w_ij x_i . x_j`` on
+    embeddings first moved to the orthogonal complement of the Laplacian's kernel
+    direction (which changes neither energy); when the result is below ``_CANCEL`` times
+    the first term (cancellation would cost more than 4 of 16 digits), the exact
+    per-edge pass ``sum w_ij ||x_i - x_j||^2`` is used instead. MAD's per-node sums
+    ``n_i - u_i . sum_j u_j`` (unit rows u) likewise, with the zero distances found
+    exactly (see :func:`_mad_fast`) and nodes whose mean distance is below
+    ``_SMALL_MAD`` recomputed pair by pair.
+    """
+    n = x.shape[0]
+    out: dict[str, float] = {}
+    exact: dict[str, bool] = {}
+    a = e.adjacency
+    if energy:
+        xc = x - x.mean(axis=0)
+        big = float(e.degree @ np.einsum("ij,ij->i", xc, xc))
+        val = big - float(np.einsum("ij,ij->", xc, _spmm(a, xc))) if big > 0 else 0.0
+        if big > 0 and val <= _CANCEL * big:
+            exact["energy"] = True
+        else:
+            out["dirichlet_energy"] = 2.0 * val / n
+    if normalized:
+        dt = 1.0 + e.degree
+        sq = np.sqrt(dt)
+        xp = x - np.outer(sq, (sq @ x) / dt.sum())  # remove the kernel direction D~^1/2 1
+        y = xp / sq[:, None]
+        big = float(np.einsum("ij,ij->", xp, xp))
+        val = big - float(np.einsum("ij,ij->", y, y)) - float(np.einsum("ij,ij->", y, _spmm(a, y)))
+        if big > 0 and val <= _CANCEL * big:
+            exact["normalized"] = True
+        else:
+            out["normalized_dirichlet_energy"] = val if big > 0 else 0.0
+    if exact:
+        out.update(_edge_pass_exact(x, e, energy="energy" in exact, normalized="normalized" in exact))
+    if mad_:
+        out["mad"] = _mad_fast(x, e)
+    return out
+
+
+def _pair_distances(u: np.ndarray, zero: np.ndarray, i: np.ndarray, j: np.ndarray, tol: float) -> np.ndarray:
+    """Cosine distances of the pairs (i, j) from unit rows, chunked; zero rows give 1, <= tol gives 0."""
+    out = np.empty(i.size)
+    step = max(1, _CHUNK_ENTRIES // max(1, u.shape[1]))
+    for lo in range(0, i.size, step):
+        diff = u[i[lo:lo + step]] - u[j[lo:lo + step]]
+        out[lo:lo + step] = 0.5 * np.einsum("ij,ij->i", diff, diff)  # = 1 - cos, no cancellation
+    out[zero[i] | zero[j]] = 1.0
+    out[out <= tol] = 0.0
+    return out
+
+
+def _mad_fast(x: np.ndarray, e: EdgeArrays) -> float:
+    """MAD from one sparse product, zero distances and small values handled exactly."""
+    n, d = x.shape
+    if e.rows.size == 0:
+        return float("nan")
+    inv, zero = _unit_rows(x)
+    u = x * inv[:, None]
+    a = e.adjacency
+    mask = sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
+    total = e.n_neighbours - np.einsum("ij,ij->i", u, _spmm(mask, u))  # sum_j (1 - u_i . u_j); zero rows: 1
+    count = e.n_neighbours.astype(np.float64)
+    tol = _zero_tol(d)
+    # zero distances: ||u_i - u_j||^2 = 2 D_ij <= 2 tol implies |g.u_i - g.u_j| <= |g| sqrt(2 tol), so
+    # only edges whose random projections nearly agree can be zero; those are checked exactly
+    g = np.random.default_rng(20200101).standard_normal(d)
+    proj = u @ g
+    slack = float(np.linalg.norm(g)) * (np.sqrt(2.0 * tol) + 8.0 * d * _EPS)
+    cand = np.flatnonzero((np.abs(proj[e.rows] - proj[e.cols]) <= slack) & ~zero[e.rows] & ~zero[e.cols])
+    if cand.size:
+        z = cand[_pair_distances(u, zero, e.rows[cand], e.cols[cand], tol) == 0]
+        count -= np.bincount(e.rows[z], minlength=n) + np.bincount(e.cols[z], minlength=n)
+    small = np.flatnonzero((count > 0) & (total < _SMALL_MAD * count))
+    if small.size > n // 4:  # mostly tiny distances (a deep, smoothed layer): one exact pass
+        return _edge_pass_exact(x, e, mad_=True)["mad"]
+    if small.size:  # recompute the few nodes with tiny distances pair by pair
+        pos, starts = _row_edge_positions(a.indptr, small)
+        owner = np.repeat(small, np.diff(np.r_[starts, pos.size]))
+        dist = _pair_distances(u, zero, owner, a.indices[pos], tol)
+        local = np.repeat(np.arange(small.size), np.diff(np.r_[starts, pos.size]))
+        total[small] = np.bincount(local, weights=dist, minlength=small.size)
+        count[small] = np.bincount(local, weights=(dist > 0).astype(np.float64), minlength=small.size)
+    has = count > 0
+    if not has.any():
+        return 0.0
+    return float(np.mean(total[has] / count[has]))
+
+
+def _edge_pass_exact(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,
+                     mad_: bool = False) -> dict[str, float]:
+    """One chunked pass over the undirected edges, every pair's difference formed exactly."""
+    n, d = x.shape
+    r, c, w = e.rows, e.cols, e.weights
+    out: dict[str, float] = {}
+    e_sum = 0.0
+    n_sum = 0.0
+    if normalized:
+        s = 1.0 / np.sqrt(1.0 + e.degree)  # D~^-1/2 with A~ = off-diagonal A + I
+    if mad_:
+        inv, zero = _unit_rows(x)
+        tol = _zero_tol(d)
+        dist = np.empty(r.size)
+    step = max(1, _CHUNK_ENTRIES // max(1, d))
+    for lo in range(0, r.size, step):
+        hi = min(r.size, lo + step)
+        rr, cc = r[lo:hi], c[lo:hi]
+        xr = x[rr]
+        xc = x[cc]
+        if energy:
+            diff = xr - xc
+            e_sum += float(w[lo:hi] @ np.einsum("ij,ij->i", diff, diff))
+        if normalized:
+            diff = xr * s[rr, None] - xc * s[cc, None]
+            n_sum += float(w[lo:hi] @ np.einsum("ij,ij->i", diff, diff))
+        if mad_:
+            # 1 - cos = ||u_i - u_j||^2 / 2 for unit rows: no cancellation, exactly 0 for equal rows
+            diff = xr * inv[rr, None] - xc * inv[cc, None]
+            dd = 0.5 * np.einsum("ij,ij->i", diff, diff)
+            dd[zero[rr] | zero[cc]] = 1.0  # a zero vector has cosine 0 with everything
+            dd[dd <= tol] = 0.0
+            dist[lo:hi] = dd
+    if energy:
+        out["dirichlet_energy"] = 2.0 * e_sum / n
+    if normalized:
+        out["normalized_dirichlet_energy"] = n_sum
+    if mad_:
+        out["mad"] = _masked_mean(dist, r, c, n)
+    return out
+
+
+def _masked_mean(dist: np.ndarray, r: np.ndarray, c: np.ndarray, n: int) -> float:
+    """Chen et al.'s two-stage non-zero mean over the pairs (r, c) listed once each."""
+    if r.size == 0:
+        return float("nan")
+    nz = (dist > 0).astype(np.float64)
+    total = np.bincount(r, weights=dist, minlength=n) + np.bincount(c, weights=dist, minlength=n)
+    count = np.bincount(r, weights=nz, minlength=n) + np.bincount(c, weights=nz, minlength=n)
+    has = count > 0
+    if not has.any():
+        return 0.0
+    return float(np.mean(total[has] / count[has]))
+
+
+
+def _row_edge_positions(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in ``indices`` of the edges of ``rows`` and each row's start in that list."""
+    lengths = (indptr[rows + 1] - indptr[rows]).astype(np.int64)
+    starts = np.zeros(rows.size, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    total = int(lengths.sum())
+    pos = np.arange(total, dtype=np.int64) + np.repeat(indptr[rows].astype(np.int64) - starts, lengths)
+    return pos, starts
+
+
+
+def sample_nodes(n: int, sample: Any, rng: np.random.Generator | None = None) -> np.ndarray | None:
+    """The node sample of a sampled edge pass: None (every node), a seeded uniform sample or given ids.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.measures._edges import sample_nodes
+    >>> sample_nodes(10, 3, np.random.default_rng(0)).size, sample_nodes(10, 20) is None
+    (3, True)
+    """
+    if sample is None:
+        return None
+    if np.isscalar(sample):
+        if isinstance(sample, bool) or int(sample) != sample or int(sample) < 1:
+            raise ValidationError(f"sample must be None, a positive int or an array of node ids, got {sample!r}")
+        m = int(sample)
+        if m >= n:
+            return None
+        rng = rng if rng is not None else np.random.default_rng(0)
+        return np.sort(rng.choice(n, size=m, replace=False))
+    ids = np.asarray(sample).ravel()
+    if ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValidationError("sample must be None, a positive int or a non-empty array of integer node ids")
+    if int(ids.min()) < 0 or int(ids.max()) >= n or np.unique(ids).size != ids.size:
+        raise ValidationError(f"sample must hold distinct node ids in 0..{n - 1}")
+    return np.sort(ids.astype(np.int64))
+
+
+def _edge_pass_sampled(x: np.ndarray, e: EdgeArrays, nodes: np.ndarray) -> dict[str, float]:
+    """ONE chunked pass over the edges of the sampled ``nodes``: the three energies and MAD.
+
+    Each sampled node i contributes its own sums over its neighbours: ``s_i = sum_j w_ij
+    ||x_i - x_j||^2`` (so ``E = (1/N) sum_i s_i`` is estimated by the sample mean of ``s_i``,
+    unbiased), ``t_i = sum_j w_ij ||x_i / sqrt(d~_i) - x_j / sqrt(d~_j)||^2`` (Cai & Wang's
+    energy ``(1/2) sum_i t_i`` by ``N/2`` times the mean) and MAD's per-node non-zero mean of
+    ``1 - cos`` (its mean over the sampled nodes with a non-zero value). Differences are formed
+    pair by pair, as in the exact pass: no cancellation, zero distances exact.
+    """
+    n, d = x.shape
+    a = e.adjacency
+    m = nodes.size
+    pos, starts = _row_edge_positions(a.indptr, nodes)
+    owner = np.repeat(np.arange(m), np.diff(np.r_[starts, pos.size]))
+    s = 1.0 / np.sqrt(1.0 + e.degree)
+    inv, zero = _unit_rows(x)
+    tol = _zero_tol(d)
+    sums = np.zeros((4, m))  # energy, normalised energy, MAD distance sum, MAD non-zero count
+    step = max(1, _CHUNK_ENTRIES // max(1, d))
+    for lo in range(0, pos.size, step):
+        o = owner[lo:lo + step]
+        i = nodes[o]
+        j = a.indices[pos[lo:lo + step]]
+        w = a.data[pos[lo:lo + step]]
+        xi, xj = x[i], x[j]
+        diff = xi - xj
+        sums[0] += np.bincount(o, weights=w * np.einsum("ij,ij->i", diff, diff), minlength=m)
+        diff = xi * s[i, None] - xj * s[j, None]
+        sums[1] += np.bincount(o, weights=w * np.einsum("ij,ij->i", diff, diff), minlength=m)
+        diff = xi * inv[i, None] - xj * inv[j, None]
+        dist = 0.5 * np.einsum("ij,ij->i", diff, diff)
+        dist[zero[i] | zero[j]] = 1.0
+        dist[dist <= tol] = 0.0
+        sums[2] += np.bincount(o, weights=dist, minlength=m)
+        sums[3] += np.bincount(o, weights=(dist > 0).astype(np.float64), minlength=m)
+    has = sums[3] > 0
+    if e.rows.size == 0:
+        mad_value = float("nan")
+    else:
+        mad_value = float(np.mean(sums[2][has] / sums[3][has])) if has.any() else 0.0
+    return {"dirichlet_energy": float(sums[0].mean()), "normalized_dirichlet_energy": 0.5 * n * float(sums[1].mean()),
+            "mad": mad_value}
