@@ -95,8 +95,16 @@ def _allowed_globals(what: str) -> dict[tuple[str, str], Any]:
             raise UnsafePickleError(f"{what}: numpy dtype {obj!r} is refused ({kind})")
         return np.dtype(obj, copy=True)  # a copy: __setstate__ must never alter NumPy's shared descriptors
 
+    def empty_bytes(*args: Any) -> bytes:
+        # Python 3 writes b"" in protocol-2 pickles as bytes(): only that call is allowed (bytes(10**12) is not)
+        if args:
+            raise UnsafePickleError(f"{what}: refusing to call bytes{args!r:.40} (only bytes() is allowed)")
+        return b""
+
     allowed: dict[tuple[str, str], Any] = {
         ("numpy", "ndarray"): ndarray_token,
+        ("__builtin__", "bytes"): empty_bytes,
+        ("builtins", "bytes"): empty_bytes,
         ("numpy", "dtype"): dtype,
         ("collections", "defaultdict"): defaultdict,
         ("__builtin__", "list"): list,
@@ -124,7 +132,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if obj is None:
             raise UnsafePickleError(
                 f"{self._what}: refusing to load global {module}.{name}: the restricted unpickler only allows "
-                "NumPy arrays, SciPy CSR matrices, list, defaultdict and codecs.encode (the file may be corrupt or malicious)")
+                "NumPy arrays, SciPy CSR matrices, list, defaultdict, bytes() and codecs.encode (the file may be corrupt "
+                "or malicious)")
         return obj
 
 
