@@ -280,8 +280,9 @@ def checked_csr(obj: Any, what: str) -> sp.csr_matrix:
     if not arrays_ok or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
         raise FileFormatError(f"{what}: malformed CSR matrix (data / indices / indptr are not 1-D index arrays)")
     if indptr.size != shape[0] + 1 or indices.size != data.size or (indptr.size and int(indptr[-1]) != data.size):
-        raise FileFormatError(f"{what}: malformed CSR matrix: {indptr.size} row pointers for {shape[0]} rows, "
-                              f"{indices.size} column indices for {data.size} values")
+        end = int(indptr[-1]) if indptr.size else None
+        raise FileFormatError(f"{what}: malformed CSR matrix: {indptr.size} row pointers for {shape[0]} rows "
+                              f"(ending at {end}), {indices.size} column indices for {data.size} values")
     try:
         m = sp.csr_matrix((data, indices, indptr), shape=shape)
         m.check_format(full_check=True)
