@@ -17,6 +17,7 @@ from ._io import from_networkx, from_pyg, read_graph
 from ._download import IntegrityError, MissingFileError, UnverifiedFileError, data_home
 from ._pickle import PickleFormatError, UnsafePickleError, restricted_load
 from ._planetoid import PLANETOID_NAMES, load_planetoid, planetoid_structure
+from ._stats import graph_reach, saturation_level
 from ._splits import SPLIT_KEYS, SPLIT_NAMES, load_split, planetoid_public_split, random_split, resolve_split
 
 __all__ = [
@@ -48,4 +49,6 @@ __all__ = [
     "planetoid_public_split",
     "load_split",
     "resolve_split",
+    "graph_reach",
+    "saturation_level",
 ]

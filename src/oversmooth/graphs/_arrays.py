@@ -46,7 +46,7 @@ def _header(fh: BinaryIO, where: str) -> tuple[tuple[int, ...], np.dtype, int]:
         elif version in ((2, 0), (3, 0)):
             shape, _fortran, dtype = fmt.read_array_header_2_0(fh, max_header_size=10000)
         else:
-            raise ValueError(f"unsupported .npy version {version}")
+            raise FileFormatError(f"unsupported .npy version {version}")
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise FileFormatError(f"{where}: not a NumPy array ({' '.join(str(exc).split())})") from None
     if dtype.hasobject:

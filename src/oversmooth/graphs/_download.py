@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .._progress import Progress
+from .._utils import renamed_kwargs
 from ..errors import DataError
 
 __all__ = ["IntegrityError", "UnverifiedFileError", "MissingFileError", "download", "remove_stale_parts",
@@ -57,17 +58,23 @@ class MissingFileError(DataError, FileNotFoundError):
     """A data file is neither on disk nor downloadable (HTTP 404, ``download=False``)."""
 
 
-def data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """The cache folder: ``data_home`` if given, else ``$OVERSMOOTH_DATA``, else ``~/.cache/oversmooth``.
+@renamed_kwargs(data_home="data_dir")
+def data_home(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The cache folder: ``data_dir`` if given, else ``$OVERSMOOTH_DATA``, else ``~/.cache/oversmooth``.
+
+    ``data_dir`` is the name ``load_planetoid`` and the CLI (``--data-dir``) use; the old
+    keyword ``data_home=`` still works with a ``DeprecationWarning``.
 
     Examples
     --------
     >>> from oversmooth.graphs import data_home
     >>> data_home("/tmp/x").as_posix()
     '/tmp/x'
+    >>> data_home(data_dir="/tmp/y").as_posix()
+    '/tmp/y'
     """
-    if data_home is not None:
-        return Path(data_home)
+    if data_dir is not None:
+        return Path(data_dir)
     env = os.environ.get("OVERSMOOTH_DATA")
     return Path(env) if env else Path.home() / ".cache" / "oversmooth"
 
