@@ -209,11 +209,12 @@ def read_graph(
         A file, or an in-memory graph (converted by :meth:`Graph.from_networkx` /
         :meth:`Graph.from_pyg`, the one converter of each kind).
     labels : path or array, optional
-        Edge lists: a file of ``node label`` lines (same id space and delimiter
-        detection as the edge list; nodes without a line get ``-1``; non-integer
-        labels are mapped to 0..K-1 in sorted order, names kept in
-        ``metadata['class_names']``), or an array of N labels in node order (integer
-        ids, or the sorted string ids of ``metadata['node_names']``). Other formats: an array,
+        Edge lists: a file of ``node label`` lines (same ids and delimiter detection as
+        the edge list; nodes without a line get ``-1``; a line for a node the graph
+        does not have, a node listed with two different labels, or an integer label
+        below -1 is an error naming the file and line; non-integer labels are mapped to
+        0..K-1 in sorted order, names kept in ``metadata['class_names']``), or an array
+        of N labels in node order (integer ids, or the order of ``metadata['node_names']``). Other formats: an array,
         or labels come from the file (GraphML/GML attribute ``label_attr``, ``.npz`` key
         ``y`` / ``labels``).
     format : {"edgelist", "npz", "graphml", "gml"}, optional
