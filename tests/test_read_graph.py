@@ -380,3 +380,25 @@ def test_weighted_normalisation_matches_pyg_gcn_norm():
     ours = normalize_adjacency(g.with_self_loops(True), "sym").toarray()
     np.testing.assert_allclose(ours, pyg.T, rtol=1e-12, atol=1e-15)
     assert torch.is_tensor(d.edge_weight)
+
+
+def test_node_id_mapping_modes(tmp_path):
+    """Dense integer ids are indices; sparse ones are numbered densely in numeric order (warned); ids= forces either."""
+    e = tmp_path / "e.txt"
+    e.write_text("10 2\n2 100000000\n")
+    lab = tmp_path / "l.txt"
+    lab.write_text("100000000 1\n2 0\n")
+    with pytest.warns(UserWarning, match=r"integer node ids are sparse \(largest 100000000, 3 distinct\)"):
+        g = read_graph(e, lab)
+    assert g.metadata["node_ids"] == "name" and g.metadata["node_names"].tolist() == [2, 10, 100000000]
+    assert _edges(g) == [(0, 1), (0, 2)] and g.labels.tolist() == [0, -1, 1]
+    dense = tmp_path / "d.txt"
+    dense.write_text("0 1\n4 5\n")
+    g = read_graph(dense)
+    assert g.metadata["node_ids"] == "index" and g.n_nodes == 6 and g.degrees.tolist() == [1, 1, 0, 0, 1, 1]
+    g = read_graph(dense, ids="name")
+    assert g.n_nodes == 4 and g.metadata["node_names"].tolist() == [0, 1, 4, 5]
+    sparse = tmp_path / "s.txt"
+    sparse.write_text("0 1\n1 50000\n")
+    g = read_graph(sparse, ids="index")  # explicit: ids are indices (isolated nodes in between), within the budget
+    assert g.n_nodes == 50001 and g.n_edges == 2 and g.metadata["node_ids"] == "index"
