@@ -189,6 +189,9 @@ CHECKS = [
     dict(n=10000, p=0.001, q=0.001, sigma=1.0, operator="gcn", alpha=0.1, self_loops=True, depth=10),  # lambda = 0
     dict(n=1000, p=0.02, q=0.005, sigma=1.0, operator="corrected", alpha=0.1, self_loops=True, depth=20),
     dict(n=1000000, p=0.000095, q=0.000005, sigma=0.2, operator="gcn", alpha=0.1, self_loops=True, depth=24),  # Phi = 0
+    # d^k beyond 1e304: the Catalan terms in logs (lgamma), as theory._variance computes them
+    dict(n=1000000, p=0.1, q=0.02, sigma=1.0, operator="appnp", alpha=0.2, self_loops=True, depth=64),
+    dict(n=1000000, p=0.1, q=0.02, sigma=3.0, operator="gcn", alpha=0.1, self_loops=False, depth=64),
 ]
 
 #: Moves a reader makes: (what, control id, new value: a slider index or a radio value)

@@ -40,8 +40,8 @@ def theory_curves(
 ) -> dict[str, Any]:
     """Predicted gap, variance, Bayes error and best depth at depths ``0..depth``.
 
-    The same computation as the ``theory_*`` columns of :func:`oversmooth.experiments.simulate`:
-    the gap ``lambda^n gap0`` (paper) and ``nu^n gap0`` (finite degree, ours), or for APPNP the
+    The curves are :func:`oversmooth.theory.theory_columns` (the ``theory_*`` columns of
+    :func:`oversmooth.experiments.simulate`), with the scalars the page shows beside them: the gap ``lambda^n gap0`` (paper) and ``nu^n gap0`` (finite degree, ours), or for APPNP the
     PPR recursion with each rate; the Catalan variance (APPNP: its pairs-of-walks form); the Bayes
     error ``Phi(-|gap|/(2 sd))`` from the nu gap (the lambda gap when nu is undefined) and, as
     ``bayes_paper``, from the lambda gap; the best depth is :func:`oversmooth.theory.optimal_depth`
@@ -89,39 +89,34 @@ def theory_curves(
     gap0 = float(gap0)
     if not math.isfinite(gap0):
         raise ValidationError(f"gap0 must be finite, got {gap0}")
-    depths = np.arange(depth + 1)
     lower, upper = theory.variance_bounds(n, sigma)
     lam = theory.lam(p, q)
     s = 1.0 if self_loops else 0.0
     d = theory.expected_degree(n, p, q, self_loops)
-    lam_eff = theory.lambda_eff(lam, d, self_loops)
-    pi2 = theory.expected_stationary_sq_sum(n, p, q, self_loops)
     out: dict[str, Any] = {
         "operator": operator, "n": n, "p": p, "q": q, "sigma": sigma, "alpha": alpha, "self_loops": bool(self_loops),
-        "depth": depth, "gap0": gap0, "lam": lam, "c": d - s, "d": d, "nu": _scalar(lam_eff), "pi_sq_sum": pi2,
+        "depth": depth, "gap0": gap0, "lam": lam, "c": d - s, "d": d,
+        "nu": _scalar(theory.lambda_eff(lam, d, self_loops)),
+        "pi_sq_sum": theory.expected_stationary_sq_sum(n, p, q, self_loops),
         "variance_lower": None if operator == "corrected" else lower,
         "variance_upper": None if operator == "corrected" else upper,
         "ppr_floor": theory.ppr_variance_floor(alpha, sigma) if operator == "appnp" else None,
         "g_star": theory.ppr_fixed_point(lam, alpha, gap0) if operator == "appnp" else None,
     }
-    if operator == "appnp":
-        g = theory.ppr_gap(depths, lam, alpha, gap0)
-        g_fd = (theory.ppr_gap(depths, lam_eff, alpha, gap0) if math.isfinite(lam_eff)
-                else np.full(depths.size, np.nan))
-        var = theory.ppr_catalan_variance(depths, d, pi2, alpha, sigma, self_loops)
-    else:
-        g = theory.gap(depths, lam, gap0)
-        g_fd = theory.gap_finite_degree(depths, lam, d, gap0, self_loops)
-        var = theory.catalan_variance(depths, d, pi2, sigma)
-    out["gap"], out["gap_nu"] = _list(g), _list(g_fd)
-    if operator == "corrected":  # the mean gap is GCN's; the variance is not the Catalan curve
-        out.update(variance=None, bayes=None, bayes_paper=None, best_depth=None)
-        return out
-    g_best = g_fd if math.isfinite(lam_eff) else g
-    bayes = theory.predicted_bayes_error(g_best, var)
-    out.update(variance=_list(var), bayes=_list(bayes), bayes_paper=_list(theory.predicted_bayes_error(g, var)),
-               best_depth=theory.optimal_depth(bayes))
+    # the curves: the package's one implementation of simulate's theory columns
+    rows = theory.theory_columns(n, p, q, depth, gap0=gap0, sigma=sigma, operator=operator, alpha=alpha,
+                                 self_loops=self_loops)
+    for key, col in _COLUMNS.items():
+        values = [r[col] for r in rows]
+        out[key] = None if all(v is None for v in values) and key != "gap_nu" else _list(
+            [np.nan if v is None else v for v in values])
+    out["best_depth"] = None if out["bayes"] is None else theory.optimal_depth(out["bayes"])
     return out
+
+
+#: theory_curves' per-depth keys and the theory_columns they come from.
+_COLUMNS = {"gap": "theory_gap", "gap_nu": "theory_gap_finite_degree", "variance": "theory_feature_variance",
+            "bayes": "theory_bayes_error", "bayes_paper": "theory_bayes_error_paper"}
 
 
 def ndtr_underflow() -> float:

@@ -1,5 +1,5 @@
-/* The explorer's theory: a line-by-line port of oversmooth.theory as oversmooth.explore.theory_curves
-   (and simulate's theory_* columns) put it together. tests/test_explore.py compares it with Python. */
+/* The explorer's theory: a line-by-line port of oversmooth.theory.theory_columns (simulate's theory_*
+   columns) and of the scalars oversmooth.explore.theory_curves adds. tests/test_explore.py compares it with Python. */
 (function (OS) {
   'use strict';
 
@@ -96,29 +96,58 @@
     while (CAT.length <= n) { var m = BigInt(CAT.length - 1); CAT.push(CAT[CAT.length - 1] * 2n * (2n * m + 1n) / (m + 2n)); }
     return CAT[n];
   }
-  function catalan(n) { return Number(catalanBig(n)); }
+  var LANCZOS_G = 6.024680040776729583740234375;
+  var NUM = [23531376880.410759688572007674451636754734846804940, 42919803642.649098768957899047001988850926355848959,
+    35711959237.355668049440185451547166705960488635843, 17921034426.037209699919755754458931112671403265390,
+    6039542586.3520280050642916443072979210699388420708, 1439720407.3117216736632230727949123939715485786772,
+    248874557.86205415651146038641322942321632125127801, 31426415.585400194380614231628318205362874684987640,
+    2876370.6289353724412254090516208496135991145378768, 186056.26539522349504029498971604569928220784236328,
+    8071.6720023658162106380029022722506138218516325024, 210.82427775157934587250973392071336271166969580291,
+    2.5066282746310002701649081771338373386264310793408];
+  var DEN = [0.0, 39916800.0, 120543840.0, 150917976.0, 105258076.0, 45995730.0, 13339535.0, 2637558.0, 357423.0,
+    32670.0, 1925.0, 66.0, 1.0];
+  function lanczosSum(x) {
+    var num = 0.0, den = 0.0, i;
+    if (x < 5.0) { for (i = 12; i >= 0; i--) { num = num * x + NUM[i]; den = den * x + DEN[i]; } }
+    else { for (i = 0; i < 13; i++) { num = num / x + NUM[i]; den = den / x + DEN[i]; } }
+    return num / den;
+  }
+  function lgamma(x) {  // CPython's math.lgamma for x > 0
+    if (x === Math.floor(x) && x <= 2.0) return 0.0;
+    var r = Math.log(lanczosSum(x)) - LANCZOS_G;
+    return r + (x - 0.5) * (Math.log(x + LANCZOS_G - 0.5) - 1);
+  }
+  var CAT_NUM = [];
+  function catalan(n) { if (CAT_NUM[n] === undefined) CAT_NUM[n] = Number(catalanBig(n)); return CAT_NUM[n]; }
+  var CATALAN_FLOAT_MAX = 500;  // as theory._variance: exact while C_k is a float, in logs beyond
+  function catalanOverPower(k, d) {
+    if (k <= CATALAN_FLOAT_MAX && (d <= 1.0 || k * Math.log(d) < 700.0)) return catalan(k) / Math.pow(d, k);
+    var logC = lgamma(2 * k + 1) - 2.0 * lgamma(k + 1) - Math.log(k + 1);
+    return Math.exp(logC - k * Math.log(d));
+  }
   function catalanVariance(depths, d, pi2, sigma) {
-    return depths.map(function (k) { return Math.pow(sigma, 2) * (pi2 + catalan(k) / Math.pow(d, k)); });
+    return depths.map(function (k) { return Math.pow(sigma, 2) * (pi2 + catalanOverPower(k, d)); });
   }
   function walkOverlap(t, d, sl) {
     var m = Math.floor(t / 2), odd = t % 2;
-    if (!odd) return catalan(m) / Math.pow(d, m);
-    return sl ? Number(BigInt(2 * m + 1) * catalanBig(m)) / Math.pow(d, m + 1) : 0.0;
+    if (!odd) return catalanOverPower(m, d);
+    return sl ? (2 * m + 1) * catalanOverPower(m, d) / d : 0.0;
   }
   function pprCatalanVariance(depths, d, pi2, alpha, sigma, sl) {
-    var cache = {};
-    function w(t) { if (!(t in cache)) cache[t] = walkOverlap(t, d, sl); return cache[t]; }
+    var top = depths.length ? Math.max.apply(null, depths) : 0, overlap = [], t;
+    for (t = 0; t <= 2 * top; t++) overlap.push(walkOverlap(t, d, sl));
     return depths.map(function (n) {
-      var c = [], k, l;
+      var c = [], k, sum = 0.0, conv = 0.0;
       for (k = 0; k < n; k++) c.push(alpha * Math.pow(1 - alpha, k));
       c.push(Math.pow(1 - alpha, n));
-      var total = 0.0;
-      for (k = 0; k <= n; k++) {
-        var row = 0.0;
-        for (l = 0; l <= n; l++) row += (pi2 + w(k + l)) * c[l];
-        total += c[k] * row;
+      for (k = 0; k <= n; k++) sum += c[k];
+      // pi^2 (sum c)^2 + sum_t R_t (c * c)_t: R depends on k + l only
+      for (t = 0; t <= 2 * n; t++) {
+        var ct = 0.0;
+        for (k = Math.max(0, t - n); k <= Math.min(t, n); k++) ct += c[k] * c[t - k];
+        conv += ct * overlap[t];
       }
-      return Math.pow(sigma, 2) * total;
+      return Math.pow(sigma, 2) * (pi2 * Math.pow(sum, 2) + conv);
     });
   }
   function predictedBayesError(gaps, vars) {
