@@ -627,3 +627,52 @@ def test_progress_bar_on_request(capsys):
     assert "layer 2" in capsys.readouterr().err
     analyze_graph(g, 2, features=x, seeds=1, alphas=(), splits=1, bfs_sources=4, metrics=FAST, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_operator_corrected_keeps_gcns_gap_and_drops_the_bounds(csbm):
+    kw = dict(features="gaussian", seeds=1, alphas=(), bfs_sources=4, metrics=(), variance="exact")
+    gcn = analyze_graph(csbm, 3, **kw)
+    cor = analyze_graph(csbm, 3, operator="corrected", **kw)
+    # P - 1 pi^T moves every node by the same pi^T h: the class-mean gap is GCN's, to rounding
+    for a, b in zip(gcn.rows, cor.rows):
+        assert b["gap"] == pytest.approx(a["gap"], rel=1e-9, abs=1e-12)
+        assert b["variance_lower"] is None and b["variance_upper"] is None and b["theory_feature_variance"] is None
+    # its rows are no longer probability vectors: the noise shrinks below GCN's
+    assert cor.rows[3]["feature_variance"] < gcn.rows[3]["feature_variance"]
+    assert cor.config["operator_name"] == "corrected" and cor.recommendation["realised"]["operator"] == "corrected"
+    assert "gcn" not in cor.recommendation and "corrected convolution" in cor.notes[0]
+
+
+def test_operator_appnp_alpha_one_never_moves(csbm):
+    res = analyze_graph(csbm, 3, features="gaussian", operator="appnp", alpha=1.0, seeds=1, alphas=(),
+                        bfs_sources=4, metrics=())
+    gaps = [r["gap"] for r in res.rows]
+    assert gaps == pytest.approx([gaps[0]] * 4, rel=1e-12)  # h(n) = x at every depth
+    assert [r["theory_gap"] for r in res.rows] == pytest.approx([res.rows[0]["theory_gap"]] * 4, rel=1e-12)
+    assert res.rows[3]["feature_variance"] == pytest.approx(1.0, rel=1e-12)  # sigma^2: no denoising at all
+
+
+def test_cli_operator_and_mean_scale(tmp_path, capsys):
+    g = sample_csbm(300, p=0.05, q=0.01, seed=21)
+    e, lab = _edge_list(tmp_path, g)
+    assert main(["analyze", e, "--labels", lab, "--operator", "corrected", "--mean-scale", "2"] + _QUICK
+                + ["--json", "-"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["config"]["operator_name"] == "corrected" and data["config"]["mean_scale"] == 2.0
+    assert main(["analyze", e, "--labels", lab, "--snr", "2"] + _QUICK + ["--json", "-"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["config"]["mean_scale"] == 2.0 and "--snr is deprecated" in out.err
+
+
+def test_huge_depth_is_refused_up_front_with_an_estimate(csbm, tmp_path, capsys):
+    from oversmooth.errors import ResourceLimitError
+
+    with pytest.raises(ResourceLimitError, match=r"depth=1000000000 needs an estimated .* GiB"):
+        analyze_graph(csbm, 10**9)
+    e, lab = _edge_list(tmp_path, sample_csbm(60, p=0.2, q=0.05, seed=1))
+    assert main(["analyze", e, "--labels", lab, "--depth", "1e9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "depth" in err[0] and "GiB" in err[0]
+    assert main(["analyze", e, "--labels", lab, "--json", str(tmp_path)] + _QUICK) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--json" in err[0]

@@ -63,12 +63,10 @@ from .._utils import (
     renamed_kwargs,
     spawn_generators,
 )
-from ..graphs import gaussian_class_features
-from ..graphs._stats import graph_reach
+from ..graphs import gaussian_class_features, graph_reach
 from ..measures import EXACT_MAX_NODES, feature_noise_variance, principal_projection, profile_embeddings
 from ..measures._profile import _exact_row_norms
 from ..operators import iter_propagate, normalize_adjacency
-from ..tables import mean_sem
 from ._analyze_inputs import (
     ANALYZE_MAX_BYTES,
     ANALYZE_OPERATORS,
@@ -77,24 +75,24 @@ from ._analyze_inputs import (
     cap_train,
     check_analysis_size,
     resolve_metrics,
+    describe_features,
+    graph_notes,
     resolve_splits,
     select_features,
 )
 from ._analyze_layers import LayerMeter
 from ._analyze_model import appnp_comparison, fitted_theory
-from ._analyze_result import DEPARTURE_FACTOR, AnalysisResult, check_finite, first_departure, recommend
+from ._analyze_result import (
+    DEPARTURE_FACTOR,
+    AnalysisResult,
+    check_finite,
+    first_departure,
+    probe_recommendation,
+    recommend,
+)
 
-__all__ = [
-    "AnalysisResult",
-    "analyze_graph",
-    "ANALYZE_MAX_BYTES",
-    "ANALYZE_OPERATORS",
-    "DEFAULT_ALPHAS",
-    "DEPARTURE_FACTOR",
-    "FEATURE_MODES",
-    "DEFAULT_METRICS",
-    "MIXTURE_MAX_NODES",
-]
+__all__ = ["AnalysisResult", "analyze_graph", "ANALYZE_MAX_BYTES", "ANALYZE_OPERATORS", "DEFAULT_ALPHAS",
+           "DEPARTURE_FACTOR", "FEATURE_MODES", "DEFAULT_METRICS", "MIXTURE_MAX_NODES"]
 
 #: APPNP teleport weights tried for the recommendation.
 DEFAULT_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5)
@@ -105,11 +103,6 @@ DEFAULT_METRICS = ("separation", "within_class_spread", "between_class_spread", 
                    "normalized_dirichlet_energy", "rayleigh_quotient", "mad", "effective_rank")
 #: ``mixture=True`` is skipped above this many nodes (its Monte Carlo costs O(samples N K) per depth).
 MIXTURE_MAX_NODES = 20_000
-_OPERATOR_TEXT = {"gcn": "P = D^-1 A with self-loops added (A_ii = 1), as in the paper",
-                  "corrected": "the corrected convolution P - 1 pi^T (P = D^-1 A with self-loops; Wang, Baranwal, "
-                               "Fountoulakis 2024): no [sigma^2/N, sigma^2] variance bounds apply",
-                  "appnp": "APPNP h(n+1) = (1 - alpha) P h(n) + alpha x, P = D^-1 A with self-loops"}
-
 
 @renamed_kwargs(snr="mean_scale")
 def analyze_graph(
@@ -252,17 +245,7 @@ def analyze_graph(
     sigma = 1.0
     op: dict[str, Any] = {"operator": operator, "alpha": alpha} if operator != "gcn" else {}
     rng_feat, rng_probe, rng_reach, rng_appnp, rng_split, rng_profile, rng_mix = spawn_generators(seed, 7)
-    notes = [f"propagation: {_OPERATOR_TEXT[operator]}" + (f", alpha = {alpha:g}" if operator == "appnp" else "")]
-    if fit.n_components > 1:
-        notes.append(f"graph is disconnected: {fit.n_components} components (largest {fit.largest_component} of "
-                     f"{fit.n_nodes} nodes); the variance saturates at the component-wise level "
-                     f"{fit.limit_variance:.3g}, not at sum_j pi_j^2 = {fit.pi_sq_sum:.3g}")
-    if fit.isolated_nodes:
-        notes.append(f"{fit.isolated_nodes} isolated node(s) keep their own features at every depth")
-    n_unl = int(np.count_nonzero(labels < 0))
-    if n_unl:
-        notes.append(f"{n_unl} unlabelled node(s) propagate but are not scored (their Gaussian features have the "
-                     "average class mean)")
+    notes = graph_notes(fit, labels, operator, alpha)
 
     # ---- features and splits
     split_rngs = spawn_generators(rng_split, splits + 1)
@@ -270,20 +253,9 @@ def analyze_graph(
     draws = [gaussian_class_features(g, mu, sigma, r) for r in spawn_generators(rng_feat, seeds)]
     if x_real is not None:
         xr, captured = principal_projection(x_real, probe_rank, seed=split_rngs[0])
-        info.update(dim=int(x_real.shape[1]), measured_dim=int(xr.shape[1]), captured_energy=captured)
-        reduced = xr.shape[1] < x_real.shape[1]
-        info["summary"] = (f"real features: {info['origin']}, {x_real.shape[1]} dims"
-                           + (f"; measured on their top {xr.shape[1]} principal directions (randomised SVD, "
-                              f"{100 * captured:.1f}% of ||X||_F^2)" if reduced else ""))
-        info["measured"] = "P^n X" + (" V (X projected on its top principal directions)" if reduced else "")
     else:
-        xr = draws[0]
-        info.update(dim=k, measured_dim=k, captured_energy=1.0)
-        info["summary"] = (f"Gaussian class features ({info['origin']}): means {mean_scale:g} x one-hot, "
-                           f"sigma = 1, {k} dims, {seeds} draw(s); the profile measures the first draw")
-        info["measured"] = "P^n X (first Gaussian draw)"
-    if operator != "gcn":
-        info["measured"] = info["measured"].replace("P^n", "M_n")
+        xr, captured = draws[0], 1.0
+    describe_features(info, x_real, xr, captured, mean_scale, seeds, operator)
     noise_model = {"kind": "gaussian class features", "mu": f"{mean_scale:g} x one-hot (K = {k} dims)",
                    "sigma": sigma, "used_for": "feature-noise variance, class-mean gap, Bayes errors (LDA, K dims), "
                                                "realised error, APPNP comparison, fitted-CSBM theory"}
@@ -371,22 +343,8 @@ def analyze_graph(
     # ---- recommendation
     rec: dict[str, Any] = {}
     if run_probe:
-        has_val = bool(np.all(np.isfinite(meter.val)))
-        vm, vs = mean_sem(1.0 - (meter.val if has_val else meter.test), axis=1)
-        tm = meter.test.mean(axis=1)
-        tsd = meter.test.std(axis=1, ddof=1) if len(parts) > 1 else np.zeros(depth + 1)
-        for n in range(depth + 1):
-            if has_val:
-                rows[n]["probe_val_error"] = float(vm[n])
-                rows[n]["probe_val_error_se"] = float(vs[n])
-            rows[n]["probe_test_accuracy"] = float(tm[n])
-            rows[n]["probe_test_accuracy_std"] = float(tsd[n])
-        rec["probe"] = recommend(vm, vs)
-        rec["probe"]["test_accuracy"] = float(tm[rec["probe"]["depth"]])
-        rec["probe"]["test_accuracy_std"] = float(tsd[rec["probe"]["depth"]])
-        rec["probe"]["criterion"] = (f"{'validation' if has_val else 'test'} error of a linear probe on "
-                                     f"{info['measured']} ({split_desc})")
-        if not has_val and x_real is not None:
+        rec["probe"] = probe_recommendation(rows, meter.val, meter.test, f"{info['measured']} ({split_desc})")
+        if not rec["probe"]["validated"] and x_real is not None:
             notes.append("the split has no validation node: the depth is chosen on the test nodes (optimistic)")
     re_m = np.array([r["realised_error"] for r in rows])
     re_s = np.array([r["realised_error_se"] for r in rows])

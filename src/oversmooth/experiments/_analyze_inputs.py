@@ -17,7 +17,8 @@ from ..graphs import Graph, random_split, read_graph, resolve_split
 from ..measures import PROBE_MAX_TRAIN, PROFILE_METRICS
 
 __all__ = ["FEATURE_MODES", "ANALYZE_OPERATORS", "ANALYZE_MAX_BYTES", "analyze_memory_estimate", "check_analysis_size",
-           "as_graph", "select_features", "resolve_metrics", "resolve_splits", "cap_train"]
+           "as_graph", "select_features", "resolve_metrics", "resolve_splits", "cap_train", "describe_features",
+           "graph_notes"]
 
 #: ``features=`` choices besides an array: the graph's own when present, Gaussian, or the graph's own (required).
 FEATURE_MODES = ("auto", "gaussian", "real")
@@ -26,6 +27,10 @@ FEATURE_MODES = ("auto", "gaussian", "real")
 ANALYZE_OPERATORS = ("gcn", "corrected", "appnp")
 #: An analysis whose estimated memory exceeds this is refused up front (:class:`~oversmooth.errors.ResourceLimitError`).
 ANALYZE_MAX_BYTES = 16 * 2**30
+_OPERATOR_TEXT = {"gcn": "P = D^-1 A with self-loops added (A_ii = 1), as in the paper",
+                  "corrected": "the corrected convolution P - 1 pi^T (P = D^-1 A with self-loops; Wang, Baranwal, "
+                               "Fountoulakis 2024): no [sigma^2/N, sigma^2] variance bounds apply",
+                  "appnp": "APPNP h(n+1) = (1 - alpha) P h(n) + alpha x, P = D^-1 A with self-loops"}
 _ROW_BYTES = 4096  # one depth's row of the result (about 40 floats and notes in a dict)
 
 
@@ -160,3 +165,39 @@ def cap_train(part: tuple[np.ndarray, ...], rng: np.random.Generator) -> tuple[n
     if tr.size <= PROBE_MAX_TRAIN:
         return part
     return np.sort(rng.choice(tr, size=PROBE_MAX_TRAIN, replace=False)), va, te
+
+
+def describe_features(info: dict[str, Any], x_real: np.ndarray | None, measured: np.ndarray, captured: float,
+                      mean_scale: float, seeds: int, operator: str) -> None:
+    """Fill ``info`` (dims, captured energy, the summary line, what is measured) for the outputs."""
+    k = measured.shape[1]
+    if x_real is not None:
+        info.update(dim=int(x_real.shape[1]), measured_dim=int(k), captured_energy=captured)
+        reduced = k < x_real.shape[1]
+        info["summary"] = (f"real features: {info['origin']}, {x_real.shape[1]} dims"
+                           + (f"; measured on their top {k} principal directions (randomised SVD, "
+                              f"{100 * captured:.1f}% of ||X||_F^2)" if reduced else ""))
+        info["measured"] = "P^n X" + (" V (X projected on its top principal directions)" if reduced else "")
+    else:
+        info.update(dim=k, measured_dim=k, captured_energy=1.0)
+        info["summary"] = (f"Gaussian class features ({info['origin']}): means {mean_scale:g} x one-hot, "
+                           f"sigma = 1, {k} dims, {seeds} draw(s); the profile measures the first draw")
+        info["measured"] = "P^n X (first Gaussian draw)"
+    if operator != "gcn":
+        info["measured"] = info["measured"].replace("P^n", "M_n")
+
+
+def graph_notes(fit: Any, labels: np.ndarray, operator: str, alpha: float) -> list[str]:
+    """The notes every analysis output carries: the operator, components, isolated and unlabelled nodes."""
+    notes = [f"propagation: {_OPERATOR_TEXT[operator]}" + (f", alpha = {alpha:g}" if operator == "appnp" else "")]
+    if fit.n_components > 1:
+        notes.append(f"graph is disconnected: {fit.n_components} components (largest {fit.largest_component} of "
+                     f"{fit.n_nodes} nodes); the variance saturates at the component-wise level "
+                     f"{fit.limit_variance:.3g}, not at sum_j pi_j^2 = {fit.pi_sq_sum:.3g}")
+    if fit.isolated_nodes:
+        notes.append(f"{fit.isolated_nodes} isolated node(s) keep their own features at every depth")
+    n_unl = int(np.count_nonzero(labels < 0))
+    if n_unl:
+        notes.append(f"{n_unl} unlabelled node(s) propagate but are not scored (their Gaussian features have the "
+                     "average class mean)")
+    return notes

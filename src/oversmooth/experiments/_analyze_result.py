@@ -15,9 +15,11 @@ import numpy as np
 
 from .. import theory
 from .._version import __version__
+from ..tables import mean_sem
 from ..theory import CSBMFit
 
-__all__ = ["AnalysisResult", "DEPARTURE_FACTOR", "recommend", "first_departure", "check_finite", "json_clean"]
+__all__ = ["AnalysisResult", "DEPARTURE_FACTOR", "recommend", "probe_recommendation", "first_departure", "check_finite",
+           "json_clean"]
 
 #: A measured curve "departs" from the CSBM theory where measured/theory leaves [1/1.5, 1.5].
 DEPARTURE_FACTOR = 1.5
@@ -102,6 +104,31 @@ def recommend(err: np.ndarray, se: np.ndarray) -> dict[str, Any]:
     within = np.flatnonzero(err <= err[best] + se[best])
     return {"depth": best, "error": float(err[best]), "se": float(se[best]),
             "within_one_se": [int(within.min()), int(within.max())]}
+
+
+def probe_recommendation(rows: list[dict[str, Any]], val: np.ndarray, test: np.ndarray, measured: str
+                         ) -> dict[str, Any]:
+    """The probe's depth: smallest validation error (test error when there is no validation node).
+
+    ``val`` and ``test`` are accuracies (depth + 1, splits); the per-depth probe columns are
+    added to ``rows``. ``validated`` says whether validation nodes chose the depth.
+    """
+    has_val = bool(np.all(np.isfinite(val)))
+    vm, vs = mean_sem(1.0 - (val if has_val else test), axis=1)
+    tm = test.mean(axis=1)
+    tsd = test.std(axis=1, ddof=1) if test.shape[1] > 1 else np.zeros(test.shape[0])
+    for n, r in enumerate(rows):
+        if has_val:
+            r["probe_val_error"] = float(vm[n])
+            r["probe_val_error_se"] = float(vs[n])
+        r["probe_test_accuracy"] = float(tm[n])
+        r["probe_test_accuracy_std"] = float(tsd[n])
+    rec = recommend(vm, vs)
+    rec["test_accuracy"] = float(tm[rec["depth"]])
+    rec["test_accuracy_std"] = float(tsd[rec["depth"]])
+    rec["criterion"] = f"{'validation' if has_val else 'test'} error of a linear probe on {measured}"
+    rec["validated"] = has_val
+    return rec
 
 
 def first_departure(measured: np.ndarray, predicted: np.ndarray, factor: float) -> int | None:

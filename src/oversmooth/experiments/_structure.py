@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ..graphs._stats import graph_reach, saturation_level
+from ..graphs import graph_reach, saturation_level
 from ..theory import CSBMFit, fit_csbm, prepare_graph
 
 __all__ = ["CSBMFit", "prepare_graph", "fit_csbm", "saturation_level", "graph_reach"]

@@ -32,7 +32,7 @@ def saturation_level(adjacency: Any, labels: Any = None) -> float:
     Examples
     --------
     >>> import scipy.sparse as sp
-    >>> from oversmooth.graphs._stats import saturation_level
+    >>> from oversmooth.graphs import saturation_level
     >>> a = sp.eye_array(4, format="csr") + sp.csr_array(([1.0, 1.0], ([0, 1], [1, 0])), shape=(4, 4))
     >>> round(saturation_level(a), 6)  # {0, 1}: 1/2 each; 2, 3 isolated: 1 each
     0.75
@@ -78,7 +78,7 @@ def graph_reach(graph: Any, max_hops: int, *, sources: int = 64, seed: SeedLike 
     Examples
     --------
     >>> import scipy.sparse as sp
-    >>> from oversmooth.graphs._stats import graph_reach
+    >>> from oversmooth.graphs import graph_reach
     >>> path = sp.diags_array([1.0, 1.0, 1.0], offsets=1, shape=(4, 4))
     >>> r = graph_reach(path + path.T, 4, sources=4)
     >>> r["diameter_lower_bound"], r["new_per_hop"][:2]

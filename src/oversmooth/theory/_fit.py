@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from ..errors import ValidationError
-from ..graphs._stats import saturation_level
+from ..graphs import saturation_level
 from ..measures import class_indicator
 from ..operators import normalize_adjacency
 from ._rates import lambda_eff
