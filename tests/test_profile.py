@@ -556,3 +556,53 @@ def test_cli_profile_planetoid_root_public_split(tmp_path, capsys):
     data = json.loads((tmp_path / "o" / "profile.json").read_text())
     assert (data["graph"], data["n_train"], data["n_test"]) == ("cora", 140, 1000)
     assert "140 train / 1000 test" in out
+
+
+# --------------------------------------------------------------------------- speed: dtype, chunks, memory
+def test_depth_profile_float32_agrees_with_float64_within_the_standard_errors():
+    from oversmooth.measures import depth_profile
+    from oversmooth.graphs import sample_csbm
+
+    g = sample_csbm(3000, p=0.006, q=0.002, seed=7)
+    kw = dict(variance="hutchinson", probes=16, seed=3, mu=g.metadata["mu"], sigma=g.metadata["sigma"])
+    r64 = depth_profile(g, 8, **kw)
+    r32 = depth_profile(g, 8, dtype="float32", **kw)
+    for a, b in zip(r64, r32):
+        # the same probes (one draw): the estimates differ by rounding only, far inside their SE
+        assert abs(a["feature_variance"] - b["feature_variance"]) <= 1e-3 * max(a["feature_variance_se"], 1e-300) \
+            + 1e-6 * a["feature_variance"]
+        for key in ("gap", "realised_gap", "cross_sectional_variance", "dirichlet_energy", "mad", "bayes_error"):
+            assert b[key] == pytest.approx(a[key], rel=1e-4, abs=1e-9), key
+
+
+def test_chunked_probe_block_and_accumulator_equal_the_one_piece_path(monkeypatch):
+    from oversmooth.graphs import sample_csbm
+    from oversmooth.measures import _variance, feature_noise_variance
+
+    g = sample_csbm(2000, p=0.01, q=0.003, seed=2)
+    ref = feature_noise_variance(g, 5, method="hutchinson", probes=8, seed=1)
+    monkeypatch.setattr(_variance, "_SMALL_BLOCK", 1000)  # chunks of 31 rows, the block built in place
+    got = feature_noise_variance(g, 5, method="hutchinson", probes=8, seed=1)
+    np.testing.assert_allclose(got.per_class, ref.per_class, rtol=1e-12)
+    np.testing.assert_allclose(got.se_pooled, ref.se_pooled, rtol=1e-10)
+    f32 = feature_noise_variance(g, 5, method="hutchinson", probes=8, seed=1, dtype="float32")
+    np.testing.assert_allclose(f32.pooled, ref.pooled, rtol=1e-5)
+
+
+def test_over_size_work_is_refused_up_front(monkeypatch):
+    from oversmooth.errors import ResourceLimitError
+    from oversmooth.graphs import sample_csbm
+    from oversmooth.measures import depth_profile, feature_noise_variance
+    from oversmooth.measures._variance import memory_estimate
+
+    g = sample_csbm(2000, p=0.01, q=0.003, seed=2)
+    need = memory_estimate(2000, g.adjacency.nnz + 2000, 2 + 1 + 32, dtype="float64")
+    monkeypatch.setenv("OVERSMOOTH_MAX_BYTES", str(need // 2))
+    with pytest.raises(ResourceLimitError, match=r"depth_profile: graph: about .* GiB needed \(N = 2000"):
+        depth_profile(g, 4, variance="hutchinson", mu=g.metadata["mu"], sigma=g.metadata["sigma"])
+    with pytest.raises(ResourceLimitError, match="feature_noise_variance: graph"):
+        feature_noise_variance(g, 4, method="hutchinson", probes=10**5)
+    # the N = 1e7, 2e8-nonzero depth-16 analysis: its estimate, float64 vs float32 (stated in the README)
+    big64 = memory_estimate(10**7, 2 * 10**8 + 10**7, 35, dtype="float64")
+    big32 = memory_estimate(10**7, 2 * 10**8 + 10**7, 35, dtype="float32")
+    assert big32 < big64 < 30 * 2**30
