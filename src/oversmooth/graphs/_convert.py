@@ -321,6 +321,9 @@ def pyg_to_graph(data: Any, *, weight: str | None = "edge_weight", symmetrize: b
         raise ValidationError(f"edge_index must have shape (2, E), got {ei.shape}")
     n = _attr(data, "num_nodes")
     n = int(n) if n is not None else (int(ei.max()) + 1 if ei.size else 0)
+    from ._limits import check_node_count
+
+    check_node_count(n, "data (num_nodes, or the largest id in edge_index + 1)")
     if ei.size and (ei.min() < 0 or ei.max() >= n):
         raise ValidationError(f"edge_index must hold node ids in 0..{n - 1} (num_nodes={n}), got ids "
                          f"{int(ei.min())}..{int(ei.max())}")

@@ -211,6 +211,9 @@ class Graph:
             n_nodes = n
         elif n > n_nodes:
             raise ValidationError(f"n_nodes={n_nodes} but edges use node id {n - 1}")
+        from ._limits import check_node_count
+
+        check_node_count(int(n_nodes), "Graph.from_edges: node ids are indices (n_nodes, or the largest id + 1)")
         rr = np.concatenate([r, c[r != c]])
         cc = np.concatenate([c, r[r != c]])
         a = sp.csr_array((np.ones(rr.size), (rr, cc)), shape=(n_nodes, n_nodes))
