@@ -1,11 +1,11 @@
 # Quick start:  make reproduce   (install + run the main job)
-#               make test        (install + run the test suite)
+#               make test        (install + run the test suite; make test-all: the slow tests too, as CI)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: install install-test reproduce reproduce-full test bench bench-train clean
+.PHONY: install install-test reproduce reproduce-full test test-all bench bench-train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ reproduce: install
 reproduce-full: install
 	$(BIN)/oversmooth reproduce --out $(OUT)-full
 
+# every commit: the fast suite (the `slow` marker is opt-in: statistical and large-graph tests)
 test: install-test
 	$(BIN)/python -m pytest -q
+
+# CI: everything, the slow tests included
+test-all: install-test
+	$(BIN)/python -m pytest -q -m ""
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -21,19 +21,16 @@ SUMMARY = (("model", "model"), ("depth", "depth"), ("width", "width"), ("seeds",
 
 
 def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    import numpy as np
-
-    from ..experiments._table import group_rows
+    from ..tables import group_rows, mean_sem
 
     out = []
     for (model, depth, width), g in group_rows(rows, ["model", "depth", "width"]).items():
-        t = np.array([r["test_acc"] for r in g])
-        b = [r["bayes_accuracy"] for r in g if r["bayes_accuracy"] is not None]
-        out.append({"model": model, "depth": depth, "width": width, "seeds": len(g), "test_acc": float(t.mean()),
-                    "test_sem": float(t.std(ddof=1) / np.sqrt(t.size)) if t.size > 1 else 0.0,
-                    "val_acc": float(np.mean([r["val_acc"] for r in g])),
-                    "epochs": float(np.mean([r["epochs"] for r in g])),
-                    "bayes_accuracy": float(np.mean(b)) if b else None,
+        acc, sem = mean_sem(r["test_acc"] for r in g)
+        bayes = [r["bayes_accuracy"] for r in g if r["bayes_accuracy"] is not None]
+        out.append({"model": model, "depth": depth, "width": width, "seeds": len(g), "test_acc": acc,
+                    "test_sem": sem, "val_acc": mean_sem(r["val_acc"] for r in g)[0],
+                    "epochs": mean_sem(r["epochs"] for r in g)[0],
+                    "bayes_accuracy": mean_sem(bayes)[0] if bayes else None,
                     "wall_time_s": float(sum(r["wall_time_s"] for r in g))})
     return out
 

@@ -688,7 +688,7 @@ def write_training_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[s
     >>> write_training_csv(rows, d / "training.csv").name, (d / "timings.csv").is_file()
     ('training.csv', True)
     """
-    from ..experiments._table import write_csv
+    from ..tables import write_csv
 
     path = Path(path)
     write_csv(rows, path.with_name("timings.csv"), columns=TIMING_COLUMNS)

@@ -105,7 +105,7 @@ class TrainingProfiler:
 
     def write_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write ``profile.csv`` (columns :data:`PROFILE_COLUMNS`)."""
-        from ..experiments._table import write_csv
+        from ..tables import write_csv
 
         return write_csv(self.rows, path, columns=PROFILE_COLUMNS)
 
