@@ -1,135 +1,79 @@
 """``oversmooth reproduce``: every claim as tidy CSVs, figures, claims.json and one HTML report.
 
+Each of the nine claims is one :class:`Claim` object (:mod:`oversmooth.report.claims`, one
+module per claim); the report, the terminal table (:func:`format_claims_table`),
+``claims.json`` and the README table (:func:`claims_markdown`) are all rendered from them.
+
 Examples
 --------
 >>> import tempfile
->>> from oversmooth.report import reproduce
->>> claims = reproduce(tempfile.mkdtemp(), quick=True, claims=["pairnorm"], progress=False)  # doctest: +SKIP
+>>> from oversmooth.report import claims_markdown, reproduce
+>>> results = reproduce(tempfile.mkdtemp(), quick=True, claims=["mixing"], progress=False)
+>>> results[0].status, results[0].explanation != ""
+('PASS', True)
+>>> claims_markdown(results).splitlines()[0]
+'| claim | what it tests | verdict | key number | time |'
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import json
-import platform
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from .._progress import Progress
 from .._version import __version__
-from ._claims import CLAIM_IDS, FULL, QUICK, ClaimResult, run_claim
-from ..experiments._simulate import ROW_COLUMNS
-from ..experiments._sweep import use_backend
-from ..experiments._table import write_csv
+from ..errors import ValidationError
+from ..experiments import ROW_COLUMNS, use_backend
+from ..tables import write_csv
+from ._claims import CLAIM_IDS, CLAIMS, FULL, QUICK, RULE_CHANGES, judge_claim, run_claim
+from ._core import Claim, ClaimResult, Measured, RuleChange, Scale, Verdict
+from ._html import write_report
+from ._render import claims_markdown, format_claims_table, load_claims_json, write_claims_json
 
 __all__ = [
     "reproduce",
     "write_report",
     "format_claims_table",
+    "claims_markdown",
+    "write_claims_json",
+    "load_claims_json",
     "Progress",
-    "CLAIM_IDS",
+    "Claim",
     "ClaimResult",
+    "Measured",
+    "Verdict",
+    "RuleChange",
+    "Scale",
+    "QUICK",
+    "FULL",
+    "CLAIMS",
+    "CLAIM_IDS",
+    "RULE_CHANGES",
     "run_claim",
+    "judge_claim",
 ]
 
-
-#: Per-config statistics the terminal table shows (each claim's ruled ones).
-_RULED_STATS = ("measured_rate", "nu", "lambda_eff", "ppr_max_rel_dev", "saturation_rel_dev",
-                "min_variance_over_sigma2_by_N",  # mixing, denoising
-                "flattening_depth_n0", "min_variance_over_limit", "depth_within_15pct_of_limit",  # real_graphs
-                "best_winner",  # real_gnn, with its gcn_drop_at_D / appnp_drop_at_D
-                "best_error", "best_depth", "rise_after_best")  # corrected_conv
+_TRAINING_TABLES = ("training", "real_gnn")  # rows of oversmooth.training.run_training: their own columns
 
 
-def _short_numbers(c: ClaimResult, limit: int = 150) -> str:
-    keys = {
-        "mixing": None, "denoising": None,
-        "optimal_depth": ["best_depth_by_N", "theory_best_depth_by_N", "all_u_shaped"],
-        "appnp_vs_gcn": ["appnp_ahead_at_n1_and_2n1_every_cell", "n1_by_p_over_q", "gcn_best_wins_fraction",
-                         "gcn_wins_corner_largest_N_strongest_communities"],
-        "pairnorm": ["gap_last_over_gap0_pairnorm", "variance_ratio_pairnorm_over_gcn_last_depth",
-                     "best_separation_gcn", "best_separation_pairnorm"],
-        "training": ["sgc_minus_linear_by_depth", "bayes_accuracy_best_core"],
-    }.get(c.id)
-    if not c.numbers:
-        return c.note[:limit]
-    if keys is None:  # per-config dicts: show the ruled statistic of each
-        parts = []
-        for label, e in c.numbers.items():
-            stat = {k: v for k, v in e.items() if k in _RULED_STATS or k.startswith(("gcn_drop_at_", "appnp_drop_at_"))}
-            mark = {True: "ok", False: "X", None: "-"}[e.get("pass")]
-            parts.append(f"{label.split(' (')[0]}: " + ", ".join(f"{k}={v}" for k, v in stat.items()) + f" [{mark}]")
-        text = "; ".join(parts)
-    else:
-        text = ", ".join(f"{k}={json.dumps(c.numbers[k])}" for k in keys if k in c.numbers)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _write_tables(res: ClaimResult, out: Path) -> None:
+    for name, rows in res.tables.items():
+        if name == "training":  # not a simulation table: its own columns (oversmooth.training.TRAIN_COLUMNS)
+            write_csv(rows, out / "results" / f"{name}.csv")
+            continue
+        extra = [k for k in rows[0] if k not in ROW_COLUMNS and k not in ("class_means", "feature_variance_per_class")]
+        write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *[k for k in extra if k != "label"],
+                                                                  *ROW_COLUMNS])
 
 
-def format_claims_table(claims: Sequence[ClaimResult], width: int = 150) -> str:
-    """The terminal table: ``claim  STATUS  the numbers behind it``."""
-    lines = [f"{'claim':<15}{'status':<9}numbers"]
-    for c in claims:
-        lines.append(f"{c.id:<15}{c.status:<9}{_short_numbers(c, width)}")
-    return "\n".join(lines)
-
-
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="figure {html.escape(path.stem)}">'
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1180px;color:#222;
-line-height:1.45}
-h1{margin-bottom:.2em} .meta{color:#555} table{border-collapse:collapse;margin:.6em 0}
-td,th{border:1px solid #ccc;padding:.25em .6em;vertical-align:top;font-size:.92em}
-.PASS{background:#d9f2d9;font-weight:bold}.FAIL{background:#f8d7da;font-weight:bold}
-.NOTRUN{background:#eee;font-weight:bold} section{border-top:2px solid #ddd;margin-top:2em;padding-top:.6em}
-img{max-width:100%;border:1px solid #eee} pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
-"""
-
-
-def write_report(claims: Sequence[ClaimResult], out: Path, meta: dict[str, Any]) -> Path:
-    """Write the self-contained ``report.html`` (figures embedded, no network)."""
-    esc = html.escape
-    rows = "".join(
-        f'<tr id="row-{c.id}" class="claim-row"><td><a href="#{c.id}">{esc(c.id)}</a></td><td>{esc(c.title)}</td>'
-        f'<td class="{c.status.replace(" ", "")}">{esc(c.status)}</td><td>{c.seconds:.1f} s</td></tr>'
-        for c in claims)
-    sections = []
-    for c in claims:
-        fig = out / c.figure if c.figure else None
-        fig_html = _img(fig) if fig is not None and fig.exists() else "<p><em>No figure: the claim was not run.</em></p>"
-        sections.append(f"""
-<section id="{c.id}">
-<h2>{esc(c.title)} <span class="{c.status.replace(' ', '')}">{esc(c.status)}</span></h2>
-<p>{esc(c.statement)}</p>
-<p><strong>PASS rule (fixed in advance):</strong> {esc(c.rule)}</p>
-{f'<p><strong>Note:</strong> {esc(c.note)}</p>' if c.note else ''}
-{fig_html}
-<p><strong>Numbers</strong></p><pre>{esc(json.dumps(c.numbers, indent=1))}</pre>
-<p><strong>Config</strong> (ran in {c.seconds:.1f} s)</p><pre>{esc(json.dumps(c.config, indent=1))}</pre>
-</section>""")
-    doc = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>oversmooth reproduction report</title>
-<style>{_CSS}</style></head><body>
-<h1>oversmooth: reproduction of Wu et al. (ICLR 2023)</h1>
-<p class="meta">oversmooth {esc(__version__)} &middot; mode <strong>{esc(meta['mode'])}</strong> &middot; seed
-{meta['seed']} &middot; total run time {meta['seconds']:.1f} s &middot; Python {esc(platform.python_version())}
-on {esc(platform.machine())}</p>
-<p>Each claim of <em>A Non-Asymptotic Analysis of Oversmoothing in Graph Neural Networks</em> is run on
-contextual stochastic block models and judged by a PASS rule written before the results were seen. Operators
-use D<sup>-1</sup>A with self-loops unless stated. Formulas marked <em>ours</em> are not in the paper. A FAIL
-is a result, reported with its numbers.</p>
-<table id="claims"><tr><th>claim</th><th>title</th><th>status</th><th>time</th></tr>{rows}</table>
-{''.join(sections)}
-</body></html>
-"""
-    path = out / "report.html"
-    path.write_text(doc, encoding="utf-8")
-    return path
+def _explorer(out: Path, quick: bool) -> str | None:
+    """Write the interactive explorer page beside the report (``explorer.html``); its relative link."""
+    try:
+        from ..explore import write_explorer
+    except ImportError:  # the explorer package is absent from this installation: the report says nothing of it
+        return None
+    return Path(write_explorer(out, grid="small" if quick else "default")).name
 
 
 def reproduce(
@@ -140,6 +84,7 @@ def reproduce(
     claims: Sequence[str] | None = None,
     progress: bool = True,
     workers: int | None = None,
+    explorer: bool = True,
 ) -> list[ClaimResult]:
     """Run the claims, write ``results/*.csv``, ``figures/*``, ``claims.json`` and ``report.html``.
 
@@ -148,7 +93,7 @@ def reproduce(
     out : path
         Output directory (created).
     quick : bool
-        Smaller graphs and fewer seeds (< 60 s on 2 cores), same claims and rules.
+        Smaller graphs and fewer seeds, same claims and rules.
     seed : int
         Master seed; every config's seed derives from it (``SeedSequence``). Same
         seed, identical CSVs.
@@ -160,18 +105,19 @@ def reproduce(
         Run each claim's grid of configs on a local process pool of this many
         workers (the sweep machinery, :func:`oversmooth.experiments.run_cells`); default
         (or 1): in this process. The numbers do not depend on it.
+    explorer : bool
+        Also write the interactive explorer (``explorer.html``, :mod:`oversmooth.explore`)
+        beside the report and link it from the report's top.
 
     Returns
     -------
     list of ClaimResult
     """
-    from ..viz import FIGURES, save_figure
-
     out = Path(out)
     ids = list(CLAIM_IDS) if claims is None else list(claims)
     for cid in ids:
         if cid not in CLAIM_IDS:
-            raise ValueError(f"claims must be among {', '.join(CLAIM_IDS)}, got {cid!r}")
+            raise ValidationError(f"claims must be among {', '.join(CLAIM_IDS)}, got {cid!r}")
     (out / "results").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     scale = QUICK if quick else FULL
@@ -182,21 +128,19 @@ def reproduce(
         bar.update(cid)
         with use_backend("process" if workers and workers > 1 else "serial", workers=workers):
             res = run_claim(cid, scale, seed)
-        for name, rows in res.tables.items():
-            if name == "training":  # not a simulation table: its own columns (oversmooth.training.TRAIN_COLUMNS)
-                write_csv(rows, out / "results" / f"{name}.csv")
-                continue
-            extra = [k for k in rows[0] if k not in ROW_COLUMNS and k not in ("class_means", "feature_variance_per_class")]
-            write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *[k for k in extra if k != "label"],
-                                                                      *ROW_COLUMNS])
-        if res.figure and cid in FIGURES:
+        _write_tables(res, out)
+        claim = CLAIMS[cid]
+        if res.figure and claim.figure is not None:
+            from ..viz import save_figure
+
             bar.update(f"{cid}: figure")
-            save_figure(FIGURES[cid](res.tables[cid]), out / res.figure)
+            save_figure(claim.figure(res.tables[cid]), out / res.figure)
         results.append(res)
         bar.update(cid, advance=1)
     bar.close()
-    total = time.perf_counter() - t0
-    meta = {"mode": scale.name, "seed": seed, "seconds": total, "oversmooth_version": __version__}
-    (out / "claims.json").write_text(json.dumps([c.to_json() for c in results], indent=1) + "\n", encoding="utf-8")
+    link = _explorer(out, quick) if explorer else None
+    meta = {"mode": scale.name, "seed": seed, "seconds": time.perf_counter() - t0, "oversmooth_version": __version__,
+            "explorer": link}
+    write_claims_json(results, out / "claims.json")
     write_report(results, out, meta)
     return results

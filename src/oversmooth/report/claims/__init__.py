@@ -1,8 +1,27 @@
-"""The claims of issue 12, one module per claim id (each registers its title, statement, PASS
-rule and, for a changed rule, the old rule, its old verdict and why, on import).
+"""The nine claims of the reproduction, one module per claim id, each declaring one :class:`Claim`.
 
-The runner, :data:`oversmooth.report._claims.CLAIMS`, imports them; use
-:func:`oversmooth.report.run_claim` rather than these modules directly.
+:data:`CLAIMS` maps the fixed ids, in the order the reproduction runs and reports them, to
+their :class:`~oversmooth.report.Claim` objects; run them with
+:func:`oversmooth.report.run_claim`.
+
+Examples
+--------
+>>> from oversmooth.report.claims import CLAIMS
+>>> list(CLAIMS)[:3]
+['mixing', 'denoising', 'optimal_depth']
+>>> "0.05" in CLAIMS["mixing"].rule
+True
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from .._core import Claim
+from . import (appnp_vs_gcn, corrected_conv, denoising, mixing, optimal_depth, pairnorm, real_gnn, real_graphs,
+               training)
+
+__all__ = ["CLAIMS", "CLAIM_IDS"]
+
+#: The fixed ids, in the order the reproduction runs and reports them (issue 12).
+CLAIMS: dict[str, Claim] = {m.CLAIM.id: m.CLAIM for m in (mixing, denoising, optimal_depth, appnp_vs_gcn, pairnorm,
+                                                           real_graphs, training, real_gnn, corrected_conv)}
+CLAIM_IDS: tuple[str, ...] = tuple(CLAIMS)
