@@ -228,6 +228,7 @@ CASES = {
     "pubmed-allx-unverified-refused": ("downloads", "pubmed/good", {}, ("ind.pubmed.allx", "allow_unverified"), 30),
     "pubmed-allx-good-opt-in": ("downloads", "pubmed/good", {"allow_unverified": True}, None, 40),
     "cora-good": ("downloads", "ok", {}, None, 20),
+    "cache-is-a-file": ("downloads", "ok", {"@data_dir": "file"}, ("ind.cora.y", "cache folder"), 10),
 }
 
 _SETUP = """
@@ -243,7 +244,7 @@ def run(name, url, data_dir, **kw):
         global_result["features"] = None if g.features is None else list(g.features.shape)
     finally:
         cache = Path(data_dir) / "planetoid"
-        left = sorted(p.name for p in cache.glob("*")) if cache.is_dir() else []
+        left = sorted(p.name for p in cache.glob("*")) if cache.is_dir() else []  # a file as data_dir: nothing
         global_result["cache"] = left
         global_result["seconds"] = time.perf_counter() - t0
         RESULTS[url] = global_result
@@ -268,12 +269,15 @@ def outcomes(server, tmp_path_factory):
         else:
             url = f"{base}/{mode}"
         kwargs = dict(kw)
+        data_dir = work / cid
+        if kwargs.pop("@data_dir", None) == "file":
+            data_dir.write_bytes(b"a file where the cache folder should be")
         if name == "cora" and mode != "ok":
             kwargs.setdefault("features", False)
         if name == "pubmed" and not kw.get("allow_unverified") and mode != "pubmed/good":
             kwargs.setdefault("features", False)
         kw_src = ", ".join(f"{k}={v!r}" for k, v in kwargs.items()).replace("nan", "float('nan')")
-        snippets[cid] = (f"try:\n    result = run({name!r}, {url!r}, {str(work / cid)!r}, {kw_src})\n"
+        snippets[cid] = (f"try:\n    result = run({name!r}, {url!r}, {str(data_dir)!r}, {kw_src})\n"
                          f"finally:\n    result = RESULTS.get({url!r})\n")
     return run_batch(snippets, setup=_SETUP, case_timeout=45, timeout=300, mem_mb=2000)
 

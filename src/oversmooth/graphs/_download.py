@@ -309,9 +309,14 @@ def download(url: str, dest: Path, *, fname: str, sha256: str | None, max_bytes:
         raise DataError(f"{fname}: timeout must be > 0 seconds, got {timeout}")
     cap = int(max_bytes) if max_bytes is not None else MAX_UNKNOWN_BYTES
     what_max = "the file's known size" if max_bytes is not None else "the maximum for a file of unknown size"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_parts(dest.parent)
     tmp = dest.parent / f".{fname}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_parts(dest.parent)
+        open(tmp, "wb").close()
+    except OSError as exc:
+        raise DataError(f"{fname}: cannot write to the cache folder {dest.parent} ({exc.strerror or exc}); pass "
+                        "data_dir= (--data-dir) or set $OVERSMOOTH_DATA to a writable folder") from None
     deadline = _Deadline(timeout)
     try:
         with _TermAsExit(), open(tmp, "wb") as out:

@@ -260,7 +260,7 @@ def load_planetoid(
     timeout = check_positive_float(timeout, "timeout")
     root_p = Path(root) if root is not None else None
     cache = data_home(data_dir) / "planetoid"
-    remove_stale_parts(cache)  # .part files of a killed earlier download
+    remove_stale_parts(cache)  # .part files of a killed earlier download (a missing folder is fine)
     if progress is None:
         progress = sys.stderr.isatty()
     files = list(_STRUCTURE_FILES) + (list(_FEATURE_FILES) if features else [])
