@@ -13,6 +13,7 @@ from ._csbm import (bernoulli_positions, block_probability_matrix, estimate_csbm
 from ._features import gaussian_class_features, read_features
 from ._graph import Graph
 from ._index import as_node_index
+from ._limits import check_bytes, max_bytes
 from ._io import from_networkx, from_pyg, read_graph
 from ._download import IntegrityError, MissingFileError, UnverifiedFileError, data_home
 from ._pickle import PickleFormatError, UnsafePickleError, restricted_load
@@ -25,6 +26,8 @@ __all__ = [
     "SPLIT_NAMES",
     "Graph",
     "as_node_index",
+    "max_bytes",
+    "check_bytes",
     "sample_csbm",
     "sample_sbm_adjacency",
     "bernoulli_positions",

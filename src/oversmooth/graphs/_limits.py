@@ -63,7 +63,19 @@ def format_bytes(n: float) -> str:
 
 
 def check_bytes(n_bytes: int, what: str, hint: str = "") -> int:
-    """Refuse ``n_bytes`` above :func:`max_bytes` with a message naming ``what``; return it."""
+    """Refuse ``n_bytes`` above :func:`max_bytes` with a message naming ``what``; return it.
+
+    Raises :class:`~oversmooth.errors.ResourceLimitError` (a ``ValueError``) whose message
+    starts with ``what`` and gives the estimate and the limit.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import check_bytes
+    >>> check_bytes(10**30, "depth=1e9")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    oversmooth.errors.ResourceLimitError: depth=1e9: needs about ... more than the limit of ...
+    """
     limit = max_bytes()
     if n_bytes > limit:
         raise ResourceLimitError(f"{what}: needs about {format_bytes(n_bytes)}, more than the limit of "
