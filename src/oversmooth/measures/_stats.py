@@ -141,7 +141,14 @@ def mean_gap(means: Any, cov: Any = None) -> Any:
 
 
 def mahalanobis_distances(means: Any, cov: Any) -> np.ndarray:
-    """Pairwise Mahalanobis distances ``sqrt((m_a - m_b)^T cov^+ (m_a - m_b))``."""
+    """Pairwise Mahalanobis distances ``sqrt((m_a - m_b)^T cov^+ (m_a - m_b))``.
+
+    Examples
+    --------
+    >>> from oversmooth.measures import mahalanobis_distances
+    >>> mahalanobis_distances([[0.0, 0.0], [3.0, 4.0]], [[1.0, 0.0], [0.0, 1.0]]).tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    """
     m = _as_2d(means)
     c = np.atleast_2d(np.asarray(cov, dtype=np.float64))
     prec = np.linalg.pinv(c)

@@ -15,7 +15,14 @@ __all__ = ["predicted_bayes_error", "optimal_depth", "depth_scale_loglog", "dept
 
 
 def predicted_bayes_error(gaps: Any, variances: Any) -> np.ndarray:
-    """``Phi(-|gap(n)| / (2 sqrt(var(n))))`` from predicted gap and variance curves."""
+    """``Phi(-|gap(n)| / (2 sqrt(var(n))))`` from predicted gap and variance curves (:func:`oversmooth.measures.bayes_error`).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import predicted_bayes_error
+    >>> predicted_bayes_error([2.0, 1.0], [1.0, 0.25]).round(6).tolist()
+    [0.158655, 0.158655]
+    """
     g = np.abs(np.asarray(gaps, dtype=np.float64))
     v = np.asarray(variances, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -38,11 +45,25 @@ def optimal_depth(errors: Any) -> int:
 
 
 def depth_scale_loglog(n_nodes: float) -> float:
-    """``log N / log log N``: the diameter scale of the CSBM when d ~ log N."""
+    """``log N / log log N``: the diameter scale of the CSBM when d ~ log N.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import depth_scale_loglog
+    >>> round(depth_scale_loglog(10_000), 3)
+    4.148
+    """
     return log(n_nodes) / log(log(n_nodes))
 
 
 @renamed_kwargs(d="degree")
 def depth_scale_logd(n_nodes: float, degree: float) -> float:
-    """``log N / log d``: the depth at which ``d^n ~ N`` (variance saturation), ``d`` = ``degree``."""
+    """``log N / log d``: the depth at which ``d^n ~ N`` (variance saturation), ``d`` = ``degree``.
+
+    Examples
+    --------
+    >>> from oversmooth.theory import depth_scale_logd
+    >>> depth_scale_logd(10_000, 10.0)
+    4.0
+    """
     return log(n_nodes) / log(degree)

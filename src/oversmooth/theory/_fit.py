@@ -36,6 +36,14 @@ def prepare_graph(graph: Any) -> tuple[Any, np.ndarray, np.ndarray]:
     Labels are re-coded to 0..K-1 over the classes that occur (``class_ids[k]`` is the
     original id of class k); ``-1`` stays unlabelled.
 
+    Examples
+    --------
+    >>> from oversmooth.graphs import Graph
+    >>> from oversmooth.theory import prepare_graph
+    >>> g, labels, class_ids = prepare_graph(Graph.from_edges([0, 1, 2], [1, 2, 3], labels=[5, 5, 9, 9]))
+    >>> labels.tolist(), class_ids.tolist(), g.n_self_loops
+    ([0, 0, 1, 1], [5, 9], 4)
+
     Raises
     ------
     ValidationError
@@ -68,7 +76,16 @@ def prepare_graph(graph: Any) -> tuple[Any, np.ndarray, np.ndarray]:
 
 @dataclass
 class CSBMFit:
-    """A CSBM fitted to a labelled graph (see :func:`fit_csbm`). Degrees include the self-loop."""
+    """A CSBM fitted to a labelled graph (see :func:`fit_csbm`). Degrees include the self-loop.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.theory import fit_csbm
+    >>> fit = fit_csbm(sample_csbm(400, p=0.05, q=0.01, seed=0))
+    >>> fit.n_classes, sorted(fit.to_dict())[:3]
+    (2, ['block_sizes', 'd_lambda2', 'degree_std'])
+    """
 
     n_nodes: int
     n_edges: int

@@ -78,7 +78,14 @@ def _out(v: Any) -> Any:
 
 @renamed_kwargs(lam_="lam")
 def gap(n: Any, lam: float, gap0: float) -> Any:
-    """The paper's mean gap ``lambda^n * gap(0)`` (Theorem 1, dense regime)."""
+    """The paper's mean gap ``lambda^n * gap(0)`` (Theorem 1, dense regime).
+
+    Examples
+    --------
+    >>> from oversmooth.theory import gap
+    >>> gap([0, 1, 2], -0.5, 2.0).tolist()  # the sign alternates under heterophily
+    [2.0, -1.0, 0.5]
+    """
     return _out(np.power(float(lam), np.asarray(n, dtype=float)) * gap0)
 
 
