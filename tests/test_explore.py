@@ -159,9 +159,38 @@ def test_cli_explore_writes_the_page(tmp_path, capsys):
     assert args.func(args) == 0
     assert "explorer.html" in capsys.readouterr().out
     page = (tmp_path / "o" / "explorer.html").read_text()
-    assert '"cells_source":"results file rows.json"' in page
+    assert '"cells_source":"results rows.json"' in page
     with pytest.raises(ValidationError, match="grid"):
         write_explorer(tmp_path, grid="huge")
+
+
+@pytest.fixture
+def explore_main(monkeypatch):
+    """``oversmooth.cli.main`` with ``explore`` registered (it is one name in cli.SUBCOMMANDS)."""
+    import oversmooth.cli as cli
+
+    if "_explore" not in cli.SUBCOMMANDS:
+        monkeypatch.setattr(cli, "SUBCOMMANDS", (*cli.SUBCOMMANDS, "_explore"))
+    return cli.main
+
+
+def test_cli_explore_errors_are_one_line(explore_main, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert explore_main(["explore", "--out", str(afile)]) == 2  # refused before the grid runs
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--out" in err and "afile" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1]")
+    assert explore_main(["explore", "--out", str(tmp_path / "o"), "--grid", "none", "--results", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bad.json" in err
+    assert explore_main(["explore", "--out", str(tmp_path / "o"), "--results", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    assert explore_main(["explore", "--out", str(tmp_path / "o"), "--grid", "none", "--seed", "x"]) == 2
+    assert "--seed" in capsys.readouterr().err
+    assert explore_main(["explore", "--out", str(tmp_path / "o"), "--grid", "none"]) == 0
+    assert (tmp_path / "o" / "explorer.html").is_file()
 
 
 # ---------------------------------------------------------------- headless Chromium

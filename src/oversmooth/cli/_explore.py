@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_parser", "GRID_CHOICES"]
@@ -15,7 +16,11 @@ GRID_CHOICES = ("default", "small", "none")
 
 def _cmd_explore(args: argparse.Namespace) -> int:
     from ..explore import write_explorer
+    from ._common import check_output_dir, cli_error
 
+    check_output_dir(args.out, "--out", "explore")  # before the grid is simulated
+    if args.results is not None and not Path(args.results).exists():
+        raise cli_error("explore", f"--results {args.results!r} does not exist")
     t0 = time.perf_counter()
     path = write_explorer(args.out, results=args.results, grid=args.grid, seed=args.seed)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {time.perf_counter() - t0:.1f} s): open it in any "
@@ -44,5 +49,7 @@ def add_parser(sub: Any) -> None:
                    "simulate --json output, JSON lines of simulate rows, or a sweep's output directory")
     p.add_argument("--grid", choices=list(GRID_CHOICES), default="default", help="fresh measured grid simulated at build "
                    "time: default (24 cells, N = 500 and 2000, ~6 s of CPU), small (6 cells, N = 500, ~2 s) or none")
-    p.add_argument("--seed", type=int, default=0, help="seed of the fresh grid (default 0)")
+    from ._common import integer
+
+    p.add_argument("--seed", type=integer, default=0, help="seed of the fresh grid (default 0)")
     p.set_defaults(func=_cmd_explore)

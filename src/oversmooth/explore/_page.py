@@ -83,19 +83,19 @@ def write_explorer(out_dir: str | Path, *, results: str | Path | None = None, gr
     """
     t0 = time.perf_counter()
     grid = check_choice(grid, "grid", tuple(GRIDS))
+    out = Path(out_dir)
+    try:  # before any work: a bad folder fails at once
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create out_dir {out}: {exc}") from None
     cells: list[dict[str, Any]] = []
     sources = []
     if results is not None:
         cells += read_results(results)
-        sources.append(f"results file {Path(results).name}")
+        sources.append(f"results {Path(results).name}")
     if grid != "none":
         cells += measure_grid(grid, seed=seed)
         sources.append(f"fresh grid '{grid}' run at build time (seed {seed})")
-    out = Path(out_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot create out_dir {out}: {exc}") from None
     path = out / EXPLORER_FILENAME
     page = render_explorer(cells, source="; ".join(sources) or "none", build_seconds=time.perf_counter() - t0)
     try:
