@@ -227,7 +227,8 @@ CHECKS = [
 MOVES = [("N slider to 100000", "s-n", 11), ("sigma slider to 0.5", "s-sigma", 10), ("operator to APPNP", "op", "appnp"),
          ("alpha slider to 0.3", "s-alpha", 30), ("operator to GCN, N to 200", "op", "gcn"), ("", "s-n", 1),
          ("parametrisation to p and q (same graph)", "mode", "pq"), ("p slider to 0.1", "s-p", 40),
-         ("click the stored cell off the sliders' grid", "chip", 1), ("depth slider to 10 (stays on the cell)", "s-depth", 10)]
+         ("click the stored cell off the sliders' grid", "chip", 1), ("depth slider to 10 (stays on the cell)", "s-depth", 10),
+         ("c slider to 1000 at N = 200: p > 1, no graph", "s-c", 22)]
 
 _PROBE = """<script>
 window.addEventListener('load', function () {
@@ -235,7 +236,7 @@ window.addEventListener('load', function () {
   function shown() {
     var el = document.getElementById('best-depth-value');
     return {depth: el.getAttribute('data-depth'), text: el.textContent, params: OS.params(),
-            cell: +document.getElementById('measured-status').getAttribute('data-cell'),
+            cell: document.getElementById('measured-status') ? +document.getElementById('measured-status').getAttribute('data-cell') : null,
             points: document.querySelectorAll('#fig-gap svg.chart circle').length};
   }
   out.steps.push(shown());
@@ -289,6 +290,8 @@ def test_explorer_in_headless_chromium(tmp_path):
     # each slider move changes the best depth shown to the one Python predicts at the page's new settings
     steps = out["steps"]
     assert len(steps) == len(MOVES) + 1
+    last = steps.pop()  # settings with no graph: nothing predicted, nothing drawn
+    assert last["params"]["p"] > 1 and last["depth"] == "" and last["text"] == "\u2014" and last["cell"] is None
     shown = []
     for step in steps:
         prm = step["params"]

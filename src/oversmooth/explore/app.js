@@ -174,6 +174,8 @@
         ': a probability must be in [0, 1]. Lower the degree or raise N.</div>';
       ['fig-gap', 'fig-var', 'fig-err', 'fig-depth'].forEach(function (id) { $(id).innerHTML = ''; });
       $('best-depth-value').textContent = '\u2014';
+      $('best-depth-value').setAttribute('data-depth', '');
+      $('best-depth-sub').textContent = 'no graph at these settings';
       return;
     }
     writeHash(pr);
