@@ -10,7 +10,7 @@ from scipy.special import ndtr
 
 from _helpers import dense_rw
 from oversmooth.graphs import sample_csbm
-from oversmooth.measures._mixture import mixture_bayes_error
+from oversmooth.measures import mixture_bayes_error
 
 
 def test_equal_nodes_reduce_to_phi_of_half_the_gap():

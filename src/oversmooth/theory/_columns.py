@@ -14,9 +14,8 @@ import numpy as np
 from .._utils import check_choice, check_nonneg_int, check_positive_float, check_positive_int, check_probability
 from ..errors import ValidationError
 from ._depth import predicted_bayes_error
-from ._rates import expected_degree, gap, gap_finite_degree, lam, lambda_eff, ppr_gap
-from ._variance import catalan_variance, expected_stationary_sq_sum, ppr_catalan_variance, ppr_variance_floor, \
-    variance_bounds
+from ._rates import _expected_degree, _ppr_gap, gap, gap_finite_degree, lambda_eff
+from ._variance import _expected_stationary_sq_sum, _ppr_catalan_variance, catalan_variance
 
 __all__ = ["THEORY_COLUMNS", "THEORY_OPERATORS", "theory_columns"]
 
@@ -103,26 +102,27 @@ def theory_columns(
     if not math.isfinite(float(gap0)):
         raise ValidationError(f"gap0 must be finite, got {gap0}")
     depths = np.arange(depth + 1)
-    lower, upper = variance_bounds(n, sigma)
+    # validated once above; the formulas below are the unchecked cores of the public functions
+    lower, upper = sigma**2 / n, sigma**2
     corrected = operator.startswith("corrected")  # rows of M_n are not probability vectors: no bounds
     base: dict[str, Any] = {
         "theory_variance_lower": None if corrected else lower,
         "theory_variance_upper": None if corrected else upper,
-        "theory_ppr_floor": ppr_variance_floor(alpha, sigma) if operator == "appnp" else None,
+        "theory_ppr_floor": alpha**2 * sigma**2 if operator == "appnp" else None,
     }
     empty = {k: None for k in THEORY_COLUMNS[3:]}
     if n_classes != 2 or operator.startswith("pairnorm") or operator == "corrected-sym" or p + q == 0:
         # PairNorm's gap and variance carry the realisation's scale; corrected-sym removes a node-dependent
         # component (sqrt(pi_i) sqrt(pi)^T h): no closed form here.
         return [{**base, **empty} for _ in depths]
-    lam_ = lam(p, q)
-    degree = expected_degree(n, p, q, self_loops)
+    lam_ = (p - q) / (p + q)
+    degree = _expected_degree(n, p, q, self_loops)
     nu_rate = lambda_eff(lam_, degree, self_loops)
-    pi2 = expected_stationary_sq_sum(n, p, q, self_loops)
+    pi2 = _expected_stationary_sq_sum(n, p, q, self_loops)
     if operator == "appnp":
-        g = ppr_gap(depths, lam_, alpha, gap0)
-        g_fd = ppr_gap(depths, nu_rate, alpha, gap0) if math.isfinite(nu_rate) else np.full(depths.size, np.nan)
-        var = ppr_catalan_variance(depths, degree, pi2, alpha, sigma, self_loops)
+        g = _ppr_gap(depths, lam_, alpha, gap0)
+        g_fd = _ppr_gap(depths, nu_rate, alpha, gap0) if math.isfinite(nu_rate) else np.full(depths.size, np.nan)
+        var = _ppr_catalan_variance(depths, degree, pi2, alpha, sigma, self_loops)
     else:
         g = np.atleast_1d(gap(depths, lam_, gap0))
         g_fd = np.atleast_1d(gap_finite_degree(depths, lam_, degree, gap0, self_loops))

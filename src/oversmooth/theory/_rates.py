@@ -67,7 +67,12 @@ def expected_degree(n: int, p: float, q: float, self_loops: bool = True) -> floa
     16.2
     """
     n = check_positive_int(n, "n", minimum=2)
-    return (1.0 if self_loops else 0.0) + (n / 2.0) * (check_probability(p, "p") + check_probability(q, "q"))
+    return _expected_degree(n, check_probability(p, "p"), check_probability(q, "q"), self_loops)
+
+
+def _expected_degree(n: int, p: float, q: float, self_loops: bool) -> float:
+    """:func:`expected_degree` without validation."""
+    return (1.0 if self_loops else 0.0) + (n / 2.0) * (p + q)
 
 
 def _out(v: Any) -> Any:
@@ -222,6 +227,10 @@ def ppr_gap(n: Any, lam: float, alpha: float, gap0: float) -> Any:
     >>> ppr_gap(0, 0.5, 0.1, 2.0)
     2.0
     """
-    alpha = check_probability(alpha, "alpha")
+    return _ppr_gap(n, lam, check_probability(alpha, "alpha"), gap0)
+
+
+def _ppr_gap(n: Any, lam: float, alpha: float, gap0: float) -> Any:
+    """:func:`ppr_gap` without validation (for callers that validated ``alpha`` at their own boundary)."""
     g_star = ppr_fixed_point(lam, alpha, gap0)
     return _out(g_star + np.power((1.0 - alpha) * float(lam), np.asarray(n, dtype=float)) * (gap0 - g_star))

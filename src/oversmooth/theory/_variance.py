@@ -21,7 +21,7 @@ from .._utils import (
     renamed_kwargs,
     spawn_generators,
 )
-from ._rates import expected_degree
+from ._rates import _expected_degree
 
 __all__ = ["variance_bounds", "ppr_variance_floor", "catalan", "stationary_sq_sum", "expected_stationary_sq_sum",
            "catalan_variance", "ppr_catalan_variance", "spectral_sandwich"]
@@ -92,7 +92,13 @@ def expected_stationary_sq_sum(n: int, p: float, q: float, self_loops: bool = Tr
     >>> round(expected_stationary_sq_sum(2000, 0.0114, 0.0038) * 2000, 4)  # a little above 1/N
     1.0574
     """
-    d = expected_degree(n, p, q, self_loops)
+    n = check_positive_int(n, "n", minimum=2)
+    p, q = check_probability(p, "p"), check_probability(q, "q")
+    return _expected_stationary_sq_sum(n, p, q, self_loops)
+
+
+def _expected_stationary_sq_sum(n: int, p: float, q: float, self_loops: bool) -> float:
+    d = _expected_degree(n, p, q, self_loops)
     var = (n / 2.0) * (p * (1 - p) + q * (1 - q))
     return (1.0 + var / d**2) / n
 
@@ -158,7 +164,12 @@ def ppr_catalan_variance(
     >>> ppr_catalan_variance([0, 1], 10.0, 0.0, 0.5).round(4).tolist()  # 1/4 (0.1) + 2/4 (0.1) + 1/4
     [1.0, 0.325]
     """
-    alpha = check_probability(alpha, "alpha")
+    return _ppr_catalan_variance(depth, degree, pi_sq_sum, check_probability(alpha, "alpha"), sigma, self_loops)
+
+
+def _ppr_catalan_variance(depth: Any, degree: float, pi_sq_sum: float, alpha: float, sigma: float,
+                          self_loops: bool) -> np.ndarray:
+    """:func:`ppr_catalan_variance` without validation."""
     depths = np.atleast_1d(np.asarray(depth, dtype=np.int64))
     top = int(depths.max()) if depths.size else 0
     overlap = np.array([_walk_overlap(t, degree, self_loops) for t in range(2 * top + 1)])
