@@ -30,8 +30,10 @@ import scipy.sparse as sp
 
 from .._utils import optional_import
 from ..errors import ValidationError
+from ._labels import check_label_range, encode_labels, max_classes
 
-__all__ = ["clean_adjacency", "networkx_to_graph", "pyg_to_graph", "graph_to_pyg", "DEFAULT_LABEL_ATTR"]
+__all__ = ["clean_adjacency", "networkx_to_graph", "pyg_to_graph", "graph_to_pyg", "DEFAULT_LABEL_ATTR",
+           "encode_labels", "check_label_range", "max_classes"]
 
 
 class _DefaultAttr(str):
@@ -170,46 +172,6 @@ def clean_adjacency(a: Any, *, symmetrize: bool = False, what: str = "graph", we
     return m, {"duplicate_edges": dup, "self_loops_removed": n_loops_removed, "symmetrized": n_one_way}
 
 
-def encode_labels(vals: np.ndarray, what: str) -> tuple[np.ndarray, list[str] | None]:
-    """Integer labels stay (>= -1); integral floats become integers; other values -> 0..K-1 in sorted order.
-
-    A negative integer other than -1, or a non-finite float, is an error naming ``what``
-    (never silently turned into a class name).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from oversmooth.graphs._convert import encode_labels
-    >>> encode_labels(np.array(["b", "a", "b"]), "labels")
-    (array([1, 0, 1]), ['a', 'b'])
-    """
-    from ..errors import FileFormatError
-
-    if vals.dtype == np.bool_:
-        vals = vals.astype(np.int64)
-    if np.issubdtype(vals.dtype, np.integer):
-        if vals.size and vals.min() < -1:
-            raise FileFormatError(f"{what}: labels must be >= -1 (-1 = unlabelled), got {vals.min()}")
-        return vals.astype(np.int64), None
-    if np.issubdtype(vals.dtype, np.floating):
-        if not np.all(np.isfinite(vals)):
-            raise FileFormatError(f"{what}: labels must be finite, got {vals[~np.isfinite(vals)][0]}")
-        if np.all(vals == np.round(vals)):
-            return encode_labels(vals.astype(np.int64), what)
-    s = vals.astype(str)
-    try:
-        as_int = s.astype(np.int64)
-    except (ValueError, OverflowError):
-        as_int = None
-    if as_int is not None:
-        return encode_labels(as_int, what)  # its own range error is not swallowed
-    odd = np.isin(np.char.lower(s), ["nan", "inf", "-inf", "none", ""])
-    if odd.any():
-        raise FileFormatError(f"{what}: labels must be classes, got {str(s[odd][0])!r}")
-    names, codes = np.unique(s, return_inverse=True)
-    return codes.astype(np.int64), names.tolist()
-
-
 def _finish(a: Any, labels: Any, features: Any, *, symmetrize: bool, name: str, source: str,
             extra: dict[str, Any] | None = None, weighted: bool = False, keep_self_loops: bool = False,
             what: str | None = None) -> Any:
@@ -266,6 +228,7 @@ def networkx_to_graph(graph: Any, label_attr: Any = DEFAULT_LABEL_ATTR, *, label
             if raw.ndim != 1:
                 raise ValidationError(f"{nm}: node attribute {label_attr!r} (label_attr) must be one value per node")
             codes, class_names = encode_labels(raw, f"{nm}: node attribute {label_attr!r}")
+            check_label_range(codes, len(nodes), f"{nm}: node attribute {label_attr!r}")
             lab = np.full(len(nodes), -1, dtype=np.int64)
             lab[present] = codes
             extra["label_attr"] = str(label_attr)
@@ -339,6 +302,7 @@ def pyg_to_graph(data: Any, *, weight: str | None = "edge_weight", symmetrize: b
         if y.shape[0] != n:
             raise ValidationError(f"data.y must have one label per node ({n}), got {y.shape[0]}")
         lab, _ = encode_labels(np.where(y < 0, -1, y), "data.y")
+        check_label_range(lab, n, "data.y")
     x = _attr(data, "x")
     x = None if x is None else _to_np(x).astype(np.float64)
     w = np.ones(ei.shape[1])

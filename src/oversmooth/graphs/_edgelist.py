@@ -27,7 +27,11 @@ edge between nodes "src" and "dst". ``metadata["header"]`` keeps the header line
 file and line (it is never added as an isolated node); a node listed twice with two
 different labels is an error naming both lines (the same label twice is accepted).
 Integer labels must be >= -1 (``-1`` = unlabelled); any other labels are class names,
-numbered 0..K-1 in sorted order (``metadata["class_names"]``).
+numbered 0..K-1 in sorted order (``metadata["class_names"]``). An integer label of
+``max(N, 65536)`` or more is refused (it would make K x N class arrays downstream).
+
+Text is read as UTF-8 (a byte-order mark is ignored), ``"quoted"`` ids lose their quotes,
+and a Matrix Market file (``%%MatrixMarket``) is refused with a pointer to ``scipy.io.mmread``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import scipy.sparse as sp
 
 from .._utils import check_choice, check_nonneg_int
 from ..errors import FileFormatError, ValidationError
-from ._convert import _finish
+from ._convert import _finish, max_classes
 from ._download import MissingFileError
 from ._graph import Graph, index_dtype_for
 from ._limits import check_node_count
@@ -60,8 +64,11 @@ _HEADER_WORDS = {"src", "dst", "source", "target", "sources", "targets", "from",
 def _data_lines(path: Path, comments: str, k: int = 2) -> list[tuple[int, str]]:
     """The first ``k`` non-blank, non-comment lines with their 1-based line numbers."""
     out: list[tuple[int, str]] = []
-    with open(path, "r", encoding="utf-8", errors="replace") as fh:
+    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
         for no, line in enumerate(fh, 1):
+            if no == 1 and line.startswith("%%MatrixMarket"):
+                raise FileFormatError(f"{path}: a Matrix Market file, not an edge list; read it with "
+                                      "scipy.io.mmread and pass Graph.from_scipy(matrix)")
             s = line.strip()
             if not s or (comments and s.startswith(comments)):
                 continue
@@ -86,7 +93,7 @@ def _is_int(tok: str) -> bool:
 def _line_number(path: Path, row: int, skip: int, comments: str) -> int:
     """1-based line number of data row ``row`` (0-based, after ``skip`` lines) of ``path``."""
     seen = -1
-    with open(path, "r", encoding="utf-8", errors="replace") as fh:
+    with open(path, "r", encoding="utf-8-sig", errors="replace") as fh:
         for no, line in enumerate(fh, 1):
             if no <= skip:
                 continue
@@ -114,7 +121,9 @@ def read_table(path: Path, *, delimiter: str | None, header: bool | None, commen
         delimiter = "," if "," in line0 else ("\t" if "\t" in line0 and " " in line0.strip() else None)
     toks = _split(line0, delimiter)
     if len(toks) < 2:
-        raise FileFormatError(f"{what} {path}, line {first[0][0]}: expected at least two columns, got {line0!r}")
+        odd = next((c for c in ";|:" if c in line0), None)
+        hint = f" (pass delimiter={odd!r})" if odd else ""
+        raise FileFormatError(f"{what} {path}, line {first[0][0]}: expected at least two columns, got {line0!r}{hint}")
     if header is None:  # see the module docs; labels files (id_cols=1) look at the node column only
         both_int = all(_is_int(t) for t in toks[:id_cols])
         words = all(t.lower().strip("\"'# ") in _HEADER_WORDS for t in toks[:2])
@@ -124,7 +133,8 @@ def read_table(path: Path, *, delimiter: str | None, header: bool | None, commen
     if header and len(first) == 1:
         raise FileFormatError(f"{what} {path}: only a header line ({line0!r}), no data after it "
                               "(pass header=False if that line is data)")
-    kw: dict[str, Any] = dict(delimiter=delimiter, comments=comments or None, skiprows=skip, usecols=(0, 1), ndmin=2)
+    kw: dict[str, Any] = dict(delimiter=delimiter, comments=comments or None, skiprows=skip, usecols=(0, 1), ndmin=2,
+                              encoding="utf-8-sig", quotechar='"')
     info: dict[str, Any] = {"kw": dict(kw), "ncols": len(toks), "header": line0 if header else None, "skip": skip}
     try:
         arr = np.loadtxt(path, dtype=np.int64, **kw)
@@ -319,6 +329,12 @@ def _labels(labels: Any, path: Path, n: int, node_names: np.ndarray | None, use_
         raise FileFormatError(f"labels file {lp}, line {line}: node {nodes[bad[0]]} is {where} (a label for a node "
                               "the graph does not have is refused; pass n_nodes= for isolated nodes)")
     extra["duplicate_label_lines"] = _refuse_conflicts(idx, codes, lp, info, comments, lambda i: nodes[i])
+    big = np.flatnonzero(codes >= max_classes(n))
+    if big.size:
+        line = _line_number(lp, int(big[0]), info["skip"], comments)
+        raise FileFormatError(f"labels file {lp}, line {line}: label {codes[big[0]]} means at least {codes[big[0]] + 1} "
+                              f"classes, more than {max_classes(n)} (the most a graph of {n} nodes may have); number "
+                              "the classes 0..K-1 or use class names")
     lab_arr = np.full(n, -1, dtype=np.int64)
     lab_arr[idx] = codes
     return lab_arr, class_names

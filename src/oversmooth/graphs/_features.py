@@ -230,6 +230,8 @@ def check_feature_matrix(arr: Any, n_nodes: int | None, where: str) -> np.ndarra
     x = a.astype(np.float64)
     if x.ndim == 1:
         x = x[:, None]
+    if x.shape[1] == 0:
+        raise FileFormatError(f"{where}: features have 0 columns (shape {a.shape})")
     if not np.all(np.isfinite(x)):
         r, c = np.argwhere(~np.isfinite(x))[0]
         raise FileFormatError(f"{where}: features must be finite, got {x[r, c]} at row {r}, column {c}")

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from .._utils import check_choice, optional_import
 from ..errors import ArgumentTypeError, FileFormatError, ValidationError
-from ._convert import DEFAULT_LABEL_ATTR, clean_adjacency, encode_labels
+from ._convert import DEFAULT_LABEL_ATTR, check_label_range, clean_adjacency, encode_labels
 from ._convert import _finish as _finish_convert
 from ._edgelist import ID_MODES, read_edge_list
 from ._download import MissingFileError
@@ -157,6 +157,7 @@ def _read_npz(p: Path, labels: Any, *, symmetrize: bool, weighted: bool, name: s
                                                 f"{p}: labels")
         if labels_arr.shape[0] != n:
             raise FileFormatError(f"{p}: {labels_arr.shape[0]} labels for {n} nodes")
+        check_label_range(labels_arr, n, f"{p}: labels ('y' / 'labels')")
     else:
         labels_arr, class_names = labels, None
     feats = None
