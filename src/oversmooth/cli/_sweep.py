@@ -50,7 +50,10 @@ def _summary_table(out: Any) -> str:
 
 
 def _executor(args: argparse.Namespace) -> Any:
+    from .._utils import check_positive_float
     from ..experiments.sweep import DaskExecutor, ProcessExecutor, SerialExecutor
+
+    check_positive_float(args.dask_timeout, "--dask-timeout")
 
     if args.dask_scheduler is not None or args.dask_local is not None:
         return DaskExecutor(args.dask_scheduler, local=args.dask_local, connect_timeout=args.dask_timeout)

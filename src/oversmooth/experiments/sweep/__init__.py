@@ -41,7 +41,7 @@ Examples
 """
 
 from .cost import estimate_cost, format_cost
-from .executors import (BACKENDS, MAX_POOL_RETRIES, WORKER_THREADS, CellOutcome, DaskExecutor, Executor,
+from .executors import (BACKENDS, MAX_POOL_RETRIES, WORKER_THREADS, CellOutcome, DaskExecutor, Executor, WorkerPoolError,
                         ProcessExecutor, SerialExecutor, default_workers, make_executor, run_cell)
 from .lock import LOCK_FILENAME, DirectoryLock, SweepLockedError
 from .runner import SweepSummary, load_results, run_cells, run_sweep, summary_rows, sweep_status, use_backend
@@ -53,7 +53,7 @@ from .store import STORE_FILENAME, ResultStore, check_store_file, open_store
 __all__ = [
     "SpecError", "SweepSpec", "Cell", "parse_spec", "load_spec", "expand_axis", "cell_key", "cell_seed",
     "CONFIG_FIELDS", "MEASURE_COLUMNS", "STORE_CONFIG_COLUMNS", "MAX_CELLS", "MAX_ROWS_PER_CELL", "MAX_SPEC_BYTES",
-    "CellOutcome", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "run_cell",
+    "CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "run_cell",
     "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "default_workers",
     "DirectoryLock", "SweepLockedError", "LOCK_FILENAME",
     "ResultStore", "STORE_FILENAME", "check_store_file", "open_store",

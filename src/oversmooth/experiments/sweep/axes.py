@@ -106,6 +106,8 @@ def _range_count(name: str, value: Mapping[str, Any]) -> tuple[float, float, int
         num = value["num"]
         if not (_is_number(num) and float(num).is_integer() and num >= 1):
             raise SpecError(f"grid.{name}.num must be an integer >= 1, got {_r(num)}")
+        if num > MAX_CELLS:
+            raise ResourceLimitError(f"grid.{name}.num: {float(num):.3g} values, more than max_cells={MAX_CELLS:,}")
         if log and (start <= 0 or stop <= 0):
             raise SpecError(f"grid.{name}: a log range needs start, stop > 0, got {start}, {stop}")
         return start, stop, int(num), None, log
@@ -127,11 +129,13 @@ def _range_count(name: str, value: Mapping[str, Any]) -> tuple[float, float, int
 def axis_count(name: str, value: Any) -> int:
     """Number of values of grid axis ``name`` (computed, nothing is expanded); 0 when malformed.
 
+    More than :data:`MAX_CELLS` values in one range raise :class:`~oversmooth.errors.ResourceLimitError`.
+
     Examples
     --------
     >>> from oversmooth.experiments.sweep.axes import axis_count
-    >>> axis_count("p", {"start": 0.0, "stop": 1.0, "num": 10**9})
-    1000000000
+    >>> axis_count("p", {"start": 0.0, "stop": 1.0, "step": 0.25}), axis_count("q", [0.1, 0.2])
+    (5, 2)
     """
     if isinstance(value, Mapping):
         try:

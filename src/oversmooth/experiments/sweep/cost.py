@@ -13,10 +13,16 @@ with one seed at depths 1 and 5 (shrunk to N <= :data:`CALIBRATION_MAX_NODES`, d
 when larger); the depth difference gives the layer cost at two degrees (``a`` and ``b``),
 the rest the sampling cost ``f``. Nothing is a constant of another machine.
 
+The costs are fitted on CPU seconds, so they do not depend on the load at calibration time.
 The wall time of ``w`` workers replays the pool's order (cells in grid order, each to the
-next free worker) with the load seen at dry-run time: when the machine is shared, each
-worker gets ``min(1, cores / (others + w))`` of a core, ``others`` being the 1-minute load
-average before calibration (the calibration's own times are corrected the same way).
+next free worker) at the speed the machine gives the pool now. The calibration measures
+the share of a core it got (CPU / wall seconds). On a saturated machine (share < 1) with
+the kernel's *autogroup* scheduling (Linux's default for sessions), CPU is shared between
+sessions first: the whole pool gets what the calibration's one thread got, however many
+workers it has; without autogroup, each process gets an equal share. On a machine with
+idle cores, the pool gets the cores the other processes left idle during the calibration
+(from ``/proc/stat``), at least one. Starting a pool worker costs :data:`POOL_START_CPU_S`.
+The estimate assumes the load stays as it was during the dry run.
 
 Examples
 --------
@@ -43,12 +49,12 @@ from .executors import default_workers
 from .spec import SweepSpec
 
 __all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "cell_memory_bytes", "check_memory",
-           "memory_limit_bytes", "CALIBRATION_MAX_NODES", "POOL_START_S"]
+           "memory_limit_bytes", "CALIBRATION_MAX_NODES", "POOL_START_CPU_S"]
 
 #: Calibration cells larger than this are shrunk to it (mean degree kept).
 CALIBRATION_MAX_NODES = 20_000
-#: Seconds to start a pool of spawned workers (interpreter + imports), added to pool estimates.
-POOL_START_S = 3.0
+#: CPU seconds a spawned pool worker takes to start (interpreter + imports), added to pool estimates.
+POOL_START_CPU_S = 1.2
 _DEPTHS = (1, 5)
 _LIST_SCHEDULE_MAX = 200_000
 
@@ -135,10 +141,43 @@ def check_memory(spec: SweepSpec) -> None:
             f"available (OVERSMOOTH_MAX_MEMORY_GB); lower {names}")
 
 
-def _time(cfg: Any) -> float:
-    t = time.perf_counter()
-    _simulate.run_simulation(cfg)
-    return time.perf_counter() - t
+def _busy_seconds() -> float | None:
+    """CPU seconds every process of the machine has used so far (``/proc/stat``), or None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            parts = fh.readline().split()
+        ticks = sum(int(v) for i, v in enumerate(parts[1:9]) if i not in (3, 4))  # all but idle, iowait
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):  # pragma: no cover - not Linux
+        return None
+
+
+def _autogroup() -> bool:
+    """Whether the kernel shares CPU between sessions first (``sched_autogroup_enabled``)."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled", encoding="ascii") as fh:
+            return fh.read().strip() == "1"
+    except OSError:
+        return False
+
+
+class _Clock:
+    """Times runs: CPU seconds of this process (the cost, load-independent) and wall seconds (the share we got)."""
+
+    def __init__(self) -> None:
+        self.cpu = self.wall = 0.0
+
+    def __call__(self, cfg: Any) -> float:
+        t, c = time.perf_counter(), time.process_time()
+        _simulate.run_simulation(cfg)
+        cpu, wall = time.process_time() - c, time.perf_counter() - t
+        self.cpu, self.wall = self.cpu + cpu, self.wall + wall
+        return cpu
+
+    @property
+    def share(self) -> float:
+        """Fraction of a core the calibration got (CPU / wall), in [0.05, 1]."""
+        return min(1.0, max(0.05, self.cpu / self.wall)) if self.wall > 0 else 1.0
 
 
 def _reference(spec: SweepSpec, index: int) -> tuple[Any, float]:
@@ -151,13 +190,13 @@ def _reference(spec: SweepSpec, index: int) -> tuple[Any, float]:
     return replace(cfg, n=CALIBRATION_MAX_NODES, p=min(1.0, cfg.p * f), q=min(1.0, cfg.q * f)), f
 
 
-def _calibrate_group(spec: SweepSpec, arr: dict[str, np.ndarray], members: np.ndarray) -> dict[str, Any]:
+def _calibrate_group(spec: SweepSpec, arr: dict[str, Any], members: np.ndarray, clock: _Clock) -> dict[str, Any]:
     x = arr["d"][members]
     picks = list(dict.fromkeys([int(members[np.argmin(x)]), int(members[np.argmax(x)])]))
     points = []
     for i in picks:
         cfg, shrink = _reference(spec, i)
-        t1, t2 = (_time(replace(cfg, depth=D)) for D in _DEPTHS)
+        t1, t2 = (clock(replace(cfg, depth=D)) for D in _DEPTHS)
         layer = max(t2 - t1, 1e-9) / (_DEPTHS[1] - _DEPTHS[0])
         fixed = max(t1 - (_DEPTHS[0] + 1) * layer, 0.0)
         nr = float(cfg.n)
@@ -233,13 +272,16 @@ def estimate_cost(spec: SweepSpec, *, calibrate: bool = True, workers: int | Non
     if not serial:
         os.environ["OVERSMOOTH_NUM_THREADS"] = "1"  # as in a pool worker
     try:
-        _time(_simulate.SimulationConfig(n=200, p=0.05, q=0.01, depth=1))  # imports and caches warm
+        clock = _Clock()
+        clock(_simulate.SimulationConfig(n=200, p=0.05, q=0.01, depth=1))  # imports and caches warm
+        clock.cpu = clock.wall = 0.0
+        busy0, t_busy = _busy_seconds(), time.perf_counter()
         seconds = np.zeros(spec.n_cells)
         model: dict[str, Any] = {}
         groups = arr["exact"].astype(np.int64) * len(arr["operators"]) + arr["op"]
         for g in np.unique(groups).tolist():
             members = np.flatnonzero(groups == g)
-            fit = _calibrate_group(spec, arr, members)
+            fit = _calibrate_group(spec, arr, members, clock)
             name = ("exact" if g >= len(arr["operators"]) else "hutchinson") + ":" + arr["operators"][
                 g % len(arr["operators"])]
             model[name] = fit
@@ -250,14 +292,35 @@ def estimate_cost(spec: SweepSpec, *, calibrate: bool = True, workers: int | Non
             os.environ.pop("OVERSMOOTH_NUM_THREADS", None)
         else:
             os.environ["OVERSMOOTH_NUM_THREADS"] = old
-    threads = 1 if not serial else cores
-    speed_calibration = min(1.0, cores / (others + threads))
-    speed_run = min(1.0, cores / (others + w * threads))
-    seconds *= speed_calibration / speed_run
-    wall = _schedule(seconds, w) + (0.0 if serial else POOL_START_S)
+    busy1 = _busy_seconds()
+    span = time.perf_counter() - t_busy
+    if busy0 is not None and busy1 is not None and span > 0:  # cores other processes kept busy meanwhile
+        others_busy = max(0.0, (busy1 - busy0 - clock.cpu) / span)
+    else:  # pragma: no cover - not Linux
+        others_busy = min(others, cores - 1.0)
+    # contention. The calibration got `share` of a core (CPU / wall seconds). Saturated machine
+    # (share < 1): with the kernel's autogroup, CPU is shared between sessions first, so the
+    # whole pool gets what one thread got; without it, each process gets cores / (demand + 1)
+    # and the pool w times that of cores / (demand + w). Otherwise the pool gets the cores the
+    # others left idle, at least one.
+    share = clock.share
+    if serial:  # one cell at a time, its products threaded as in the calibration
+        total = clock.cpu / clock.wall if clock.wall > 0 else 1.0
+        per_worker = total
+    else:
+        if share < 0.95:
+            demand = cores / share - 1
+            total = share if _autogroup() else min(w, w * cores / (demand + w))
+        else:
+            total = min(float(w), max(1.0, cores - others_busy))
+        per_worker = total / w
+    seconds = seconds / per_worker
+    wall = _schedule(seconds, w) + (0.0 if serial else POOL_START_CPU_S / per_worker)
     est.update(seconds_one_worker=float(seconds.sum()),
                seconds_estimate=float(wall), seconds_all_cores=float(wall), workers=w, cores=cores,
                load_others=round(others, 2), calibration_s=round(time.perf_counter() - t0, 2),
+               calibration_core_share=round(share, 3), others_busy_cores=round(others_busy, 2),
+               cores_for_the_sweep=round(total, 3), autogroup=_autogroup(),
                backend="serial" if serial else backend, model=model)
     return est
 

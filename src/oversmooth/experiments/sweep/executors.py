@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from ..._utils import check_positive_int, optional_import
-from ...errors import ArgumentTypeError, DataError, ValidationError
+from ...errors import ArgumentTypeError, DataError, OversmoothError, ValidationError
 from .. import _simulate
 
-__all__ = ["CellOutcome", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor",
+__all__ = ["CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor",
            "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "default_workers", "run_cell"]
 
 #: Names of the executors :func:`make_executor` builds.
@@ -46,6 +46,10 @@ BACKENDS = ("serial", "process", "dask")
 WORKER_THREADS = 1
 #: How many times a cell is rerun after the pool worker running it died, before it is stored failed.
 MAX_POOL_RETRIES = 2
+
+
+class WorkerPoolError(OversmoothError, RuntimeError):
+    """The process pool keeps breaking before any cell finishes (its workers die at start)."""
 
 
 @dataclass
@@ -98,6 +102,11 @@ class Executor:
 
     def outcomes(self, configs: Sequence[Any]) -> Iterator[CellOutcome]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator["Executor"]:
+        """Acquire what the executor needs (a Dask connection) before any file is touched."""
+        yield self
 
     def describe(self) -> str:
         """``"process, 2 workers"`` and the like."""
@@ -177,10 +186,12 @@ class ProcessExecutor(Executor):
         n = min(self.workers or default_workers(), len(configs))
         queue = list(range(len(configs)))[::-1]  # a stack: pop() takes the next cell in grid order
         deaths = [0] * len(configs)
+        fruitless = 0  # pools in a row that broke before finishing any cell
         while queue:
             pool = self._pool(n)
             inflight: dict[Any, int] = {}
             suspects: list[int] = []
+            finished = 0
             try:
                 while (queue or inflight) and not suspects:
                     # at most one cell per worker, so the cells running when a worker dies are known;
@@ -199,11 +210,18 @@ class ProcessExecutor(Executor):
                             suspects.append(i)
                             continue
                         rows, err, sec, host = fut.result()
+                        finished += 1
                         yield CellOutcome(i, rows, err, sec, host)
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
             pool.shutdown(wait=not suspects, cancel_futures=True)
+            fruitless = fruitless + 1 if suspects and not finished else 0
+            if fruitless > self.retries + 1:
+                raise WorkerPoolError(
+                    f"workers: the process pool broke {fruitless} times in a row before finishing any cell (its "
+                    "worker processes die at start: out of memory, or a script that starts a sweep without an "
+                    "`if __name__ == '__main__':` guard); run with one worker (--workers 1) to see the error")
             retry = []
             for i in sorted(suspects):
                 deaths[i] += 1
@@ -267,6 +285,19 @@ class DaskExecutor(Executor):
         if not (isinstance(connect_timeout, (int, float)) and 0 < connect_timeout < 3600):
             raise ValidationError(f"connect_timeout must be a number of seconds in (0, 3600), got {connect_timeout!r}")
         self.connect_timeout = float(connect_timeout)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator["Executor"]:
+        """Connect (or start the LocalCluster) once, bounded by ``connect_timeout``; reused by :meth:`outcomes`."""
+        if self.client is not None:
+            yield self
+            return
+        with _dask_client(self.scheduler, self.local, self.connect_timeout) as client:
+            self.client = client
+            try:
+                yield self
+            finally:
+                self.client = None
 
     def outcomes(self, configs: Sequence[Any]) -> Iterator[CellOutcome]:
         configs = list(configs)

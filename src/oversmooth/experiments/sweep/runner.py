@@ -128,7 +128,7 @@ def run_sweep(
     out = _resolve_out(spec, out)
     cells = spec.cells()  # every config built (and checked) before the directory is touched
     t0 = time.perf_counter()
-    with DirectoryLock(out):
+    with executor.session(), DirectoryLock(out):
         store = ResultStore.create(out, [*STORE_CONFIG_COLUMNS, *spec.measures], {"seed": spec.seed})
         try:
             store.set_meta(spec=spec.to_dict(), name=spec.name, oversmooth_version=__version__)
