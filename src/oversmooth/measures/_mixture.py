@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.special import log_ndtr, logsumexp
 
+from ..errors import ValidationError
 from .._utils import SeedLike, check_choice, check_finite_array, check_positive_int, spawn_generators
 from ._inputs import as_labels
 
@@ -224,23 +225,23 @@ def mixture_bayes_error(
     n, d = m.shape
     v = check_finite_array(var_per_node, "var_per_node", ndim=1)
     if v.shape[0] != n:
-        raise ValueError(f"var_per_node must have {n} entries (one per node, like means_per_node), got {v.shape[0]}")
+        raise ValidationError(f"var_per_node must have {n} entries (one per node, like means_per_node), got {v.shape[0]}")
     y = as_labels(labels, n)
     keep = y >= 0
     if len(np.unique(y[keep])) < 2:
-        raise ValueError("labels must contain at least two classes among the labelled nodes")
+        raise ValidationError("labels must contain at least two classes among the labelled nodes")
     if np.any(v[keep] <= 0):
-        raise ValueError("var_per_node must be > 0 for every labelled node (a point mass has no density)")
+        raise ValidationError("var_per_node must be > 0 for every labelled node (a point mass has no density)")
     w, lab, k = _class_weights(y, priors)
     m, v = m[keep], v[keep]
     if method == "auto":
         method = "quadrature" if d == 1 else "monte_carlo"
     if method == "quadrature":
         if d != 1:
-            raise ValueError(f"method='quadrature' needs 1-D features, got d={d}; use 'monte_carlo'")
+            raise ValidationError(f"method='quadrature' needs 1-D features, got d={d}; use 'monte_carlo'")
         grid = check_positive_int(grid, "grid", minimum=17)
         if grid % 2 == 0:
-            raise ValueError(f"grid must be odd (the error estimate halves it), got {grid}")
+            raise ValidationError(f"grid must be odd (the error estimate halves it), got {grid}")
         err, detail = _quadrature(m[:, 0], np.sqrt(v), w, lab, k, grid)
         detail["min_node_std"] = float(np.sqrt(v.min()))
         return MixtureBayesError(err, detail["tail_bound"] + detail["discretisation_bound"], "quadrature", priors,

@@ -13,6 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import ValidationError
 from .._utils import SeedLike, check_positive_int, check_random_state, spawn_generators
 from ._inputs import _to_numpy, as_embedding, as_labels
 
@@ -104,18 +105,18 @@ def as_node_index(mask: Any, n_nodes: int, name: str) -> np.ndarray:
     """
     arr = np.asarray(_to_numpy(mask))
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be a boolean mask of length {n_nodes} or a 1-D array of node ids, "
+        raise ValidationError(f"{name} must be a boolean mask of length {n_nodes} or a 1-D array of node ids, "
                          f"got shape {arr.shape}")
     if arr.dtype == bool:
         if arr.size != n_nodes:
-            raise ValueError(f"{name} is a boolean mask of length {arr.size}; it needs one entry per node ({n_nodes})")
+            raise ValidationError(f"{name} is a boolean mask of length {arr.size}; it needs one entry per node ({n_nodes})")
         return np.flatnonzero(arr).astype(np.int64)
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
     if not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be a boolean mask or integer node ids, got dtype {arr.dtype}")
+        raise ValidationError(f"{name} must be a boolean mask or integer node ids, got dtype {arr.dtype}")
     if int(arr.min()) < 0 or int(arr.max()) >= n_nodes:
-        raise ValueError(f"{name} holds node ids {int(arr.min())}..{int(arr.max())}; they must be in "
+        raise ValidationError(f"{name} holds node ids {int(arr.min())}..{int(arr.max())}; they must be in "
                          f"0..{n_nodes - 1}")
     return np.unique(arr.astype(np.int64))
 
@@ -131,7 +132,7 @@ def _resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
     """(train, test) node ids among the labelled nodes, and a short description of the split."""
     n = labels.size
     if train_mask is None and test_mask is not None:
-        raise ValueError("test_mask was given without train_mask; pass both, only train_mask (the other "
+        raise ValidationError("test_mask was given without train_mask; pass both, only train_mask (the other "
                          "labelled nodes are tested), or neither (a seeded 60/20/20 split)")
     if train_mask is None:
         tr, _, te = _random_split(labels, check_random_state(seed))
@@ -146,15 +147,15 @@ def _resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
         te = te[labels[te] >= 0]
         how = "given train_mask and test_mask"
     if tr.size == 0:
-        raise ValueError("train_mask selects no labelled node; the probe needs training nodes")
+        raise ValidationError("train_mask selects no labelled node; the probe needs training nodes")
     if te.size == 0:
         if test_mask is None:
-            raise ValueError("train_mask covers every labelled node; none is left to test the probe on "
+            raise ValidationError("train_mask covers every labelled node; none is left to test the probe on "
                              "(pass a smaller train_mask or a test_mask)")
-        raise ValueError("test_mask selects no labelled node; the probe needs held-out test nodes")
+        raise ValidationError("test_mask selects no labelled node; the probe needs held-out test nodes")
     both = np.intersect1d(tr, te)
     if both.size:
-        raise ValueError(f"train_mask and test_mask share {both.size} node(s), e.g. node {int(both[0])}; the "
+        raise ValidationError(f"train_mask and test_mask share {both.size} node(s), e.g. node {int(both[0])}; the "
                          "probe is scored on held-out nodes only (never in-sample)")
     return tr, te, how
 
@@ -207,7 +208,7 @@ def probe_accuracy(
     h = as_embedding(x, "x")
     y = as_labels(labels, h.shape[0])
     if not np.any(y >= 0):
-        raise ValueError("labels has no labelled node (all negative); the probe needs classes")
+        raise ValidationError("labels has no labelled node (all negative); the probe needs classes")
     rng_split, rng_sub = spawn_generators(seed, 2)
     tr, te, _ = _resolve_probe_split(y, train_mask, test_mask, rng_split)
     if max_train is not None:

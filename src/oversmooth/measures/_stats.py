@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import log_ndtr, ndtr
 
+from ..errors import ValidationError
 from .._utils import SeedLike, check_random_state
 
 __all__ = [
@@ -62,7 +63,7 @@ def class_indicator(labels: np.ndarray, n_classes: int | None = None) -> sp.csr_
     counts = np.bincount(labels[mask], minlength=k).astype(np.float64)
     if np.any(counts == 0):
         empty = int(np.flatnonzero(counts == 0)[0])
-        raise ValueError(f"class {empty} has no labelled node; every class needs at least one")
+        raise ValidationError(f"class {empty} has no labelled node; every class needs at least one")
     cols = np.flatnonzero(mask)
     rows = labels[mask]
     return sp.csr_array((1.0 / counts[rows], (rows, cols)), shape=(k, labels.size))
