@@ -137,6 +137,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Location", self.path)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif mode in ("manyheaders", "longheader", "chunkedzeros", "badchunk"):
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                if mode == "manyheaders":
+                    for i in range(100000):
+                        self.wfile.write(b"X-%d: a\r\n" % i)
+                elif mode == "longheader":
+                    self.wfile.write(b"X-Long: " + b"a" * 10**6 + b"\r\n\r\n")
+                else:
+                    self.wfile.write(b"Transfer-Encoding: chunked\r\n\r\n")
+                    if mode == "badchunk":
+                        self.wfile.write(b"zzzz\r\nabc\r\n")
+                    else:
+                        chunk = b"10000\r\n" + b"\0" * 0x10000 + b"\r\n"
+                        for _ in range(20000):
+                            self.wfile.write(chunk)
+            except OSError:
+                pass
         elif mode == "html":  # a 200 with an HTML error page instead of the file
             page = b"<html><body>rate limited</body></html>"
             self._head(200, len(page))
@@ -205,6 +223,10 @@ CASES = {
     "not-http": ("downloads", "garbage", {}, ("ind.cora.graph",), 10),
     "closes-at-once": ("downloads", "close", {}, ("ind.cora.graph",), 10),
     "redirect-loop": ("downloads", "redirectloop", {}, ("ind.cora.graph",), 10),
+    "100000-headers": ("downloads", "manyheaders", {}, ("ind.cora.graph",), 10),
+    "1mb-header-line": ("downloads", "longheader", {}, ("ind.cora.graph",), 10),
+    "chunked-zeros-forever": ("downloads", "chunkedzeros", {}, ("ind.cora.graph", "known size"), 10),
+    "bad-chunk-size": ("downloads", "badchunk", {}, ("ind.cora.graph",), 10),
     "html-error-page": ("downloads", "html", {}, ("ind.cora.graph", "SHA-256"), 10),
     "refused-port": ("downloads", "@refused", {}, ("ind.cora.y", "download from"), 10),
     "bad-scheme": ("downloads", "@nosuchscheme://x", {}, ("ind.cora.y", "download from"), 10),
