@@ -346,3 +346,24 @@ def test_restricted_unpickler_reads_what_planetoid_needs():
         restricted_load(pickle.dumps(np.array([1, "a"], dtype=object), protocol=2))
     with pytest.raises(pickle.UnpicklingError, match="trunc.pkl: cannot be unpickled"):
         restricted_load(pickle.dumps(arr, protocol=2)[:40], "trunc.pkl")
+
+
+@needs_raw
+def test_download_base_url_from_the_environment(tmp_path, serve, monkeypatch):
+    monkeypatch.setenv("OVERSMOOTH_PLANETOID_URL", serve(_site(tmp_path).parent))
+    g = load_planetoid("cora", data_dir=tmp_path / "cache", features=False, progress=False)
+    assert g.n_nodes == 2708 and _leftovers(tmp_path / "cache") == []
+
+
+def test_stale_part_files_of_dead_processes_are_removed(tmp_path):
+    from oversmooth.graphs._download import remove_stale_parts
+
+    folder = tmp_path / "planetoid"
+    folder.mkdir()
+    dead = folder / ".ind.cora.graph.999999999.ab12.part"  # no such process id
+    alive = folder / f".ind.cora.y.{os.getpid()}.cd34.part"  # this process: in use
+    other = folder / "ind.cora.y"
+    for p in (dead, alive, other):
+        p.write_bytes(b"x")
+    assert remove_stale_parts(folder) == [dead]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([alive.name, other.name])
