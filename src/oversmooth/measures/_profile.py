@@ -22,10 +22,10 @@ class. It is computed
   the probe part across the k probes; without the deflation the saturated direction made
   every probe's value ~ ``sum pi_j^2 chi^2_1``, a skewed estimate whose SE correlated with it.
 
-Precision: ``dtype="float32"`` propagates the block in float32 (about 2-3x faster on large graphs:
-half the memory traffic) while every sum (class means, squares, spreads) is taken in float64;
-its error is bounded in :func:`oversmooth.operators.iter_propagate` and is far below the
-Hutchinson standard error (tested). Work and memory are estimated before allocating and refused
+Precision: ``dtype="float32"`` propagates the Hutchinson probes in float32 (half the memory
+traffic of the dominant block) while the features, class-mean signal and stationary direction stay
+float64 and every sum is taken in float64; the probes' rounding error is bounded in
+:func:`oversmooth.operators.iter_propagate` and is far below the Hutchinson standard error (tested). Work and memory are estimated before allocating and refused
 beyond the budget (:class:`~oversmooth.errors.ResourceLimitError`).
 """
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from .._utils import SeedLike, check_finite_array, check_nonneg_int, check_positive_int, spawn_generators
 from ..errors import ValidationError
-from ..operators import check_dtype, iter_propagate, normalize_adjacency
+from ..operators import check_dtype, normalize_adjacency
 from ._embeddings import _GRAPH_METRICS, SHRINKAGE_RATIO, _LayerMeter, _progress, _resolve_metrics
 from ._stats import bayes_error, bayes_error_lda, class_indicator, min_mahalanobis_distance, realised_error
 from ._variance import (  # noqa: F401  (_exact_row_norms, _resolve_method: kept importable here)
@@ -50,7 +50,7 @@ from ._variance import (  # noqa: F401  (_exact_row_norms, _resolve_method: kept
     _resolve_method,
     check_memory,
     feature_noise_variance,
-    probe_block,
+    probe_layers,
 )
 
 _EXACT_CHUNK = 8_000_000  # entries of the exact path's identity chunks (as in _variance)
@@ -211,14 +211,15 @@ def depth_profile(
         uncertainty). With Hutchinson the per-node variances are the probe averages (unbiased,
         noisy per node). Costs O(N * 8193) per depth in 1-D: off by default.
     dtype : {"float64", "float32"}
-        Precision of the propagated block ``[x | mu_{c_i} | q | z]``; every measure is then taken
-        on a float64 copy of the layer's columns, with float64 sums. float64 (the default) gives
-        the same numbers as before; the exact variance path is float64 whatever ``dtype``. With
-        float32 the layers carry the rounding error bounded in
-        :func:`oversmooth.operators.iter_propagate` (relative order ``depth * sqrt(k) * 2**-24``,
-        about 1e-5 at depth 32 with k ~ 20 nonzeros per row): far below the Hutchinson standard
-        errors and the sampling noise of every measure (tested: float32 and float64 rows agree within
-        the rows' standard errors).
+        Precision of the propagated Hutchinson probes. float64 (the default) gives the same numbers
+        as before. float32 propagates only the probe columns ``z`` in float32 (the block that
+        dominates the cost: 32 of 35 columns) and keeps ``[x | mu_{c_i} | q]`` in float64, so every
+        measure of the layers, the gap and the stationary share are exactly the float64 path's;
+        only the probe part of the feature-noise variance carries float32 rounding, bounded in
+        :func:`oversmooth.operators.iter_propagate` (relative order ``depth * sqrt(k) * 2**-24`` per
+        probe value, about 1e-5 at depth 32 with k ~ 20 nonzeros per row), far below the reported
+        standard error (the spread across probes; tested within 1e-3 SE). Sums are float64. The
+        exact variance path and PairNorm stay float64 whatever ``dtype``.
     backend : {"numpy", "torch"}
         The propagation kernel (see :func:`oversmooth.operators.iter_propagate`).
 
@@ -278,7 +279,9 @@ def depth_profile(
     method = _resolve_method(variance, n_nodes, exact_max_nodes, "variance") if noise is not None else None
     n_probes = check_positive_int(probes, "probes") if method == "hutchinson" else 0
     nnz = int(getattr(graph.adjacency, "nnz", 0)) + n_nodes
-    columns = d * (2 if noise is not None else 1) + (1 + n_probes if n_probes else 0)
+    main_cols = d * (2 if noise is not None else 1) + (1 if n_probes else 0)
+    # float32 propagates only the probes in float32 (the rest stays float64): columns in units of dtype
+    columns = main_cols * (8 // dtype.itemsize) + n_probes
     exact_cols = min(n_nodes, max(1, _EXACT_CHUNK // max(n_nodes, 1))) if method == "exact" else 0
     check_memory(n_nodes, nnz, columns, "depth_profile: graph", "pass dtype='float32', fewer probes, or "
                  "smoothness=False", dtype=dtype, smoothness=smoothness, exact_columns=exact_cols)
@@ -296,24 +299,19 @@ def depth_profile(
     if noise is not None:
         parts.append(noise.signal)
     q = _deflation_direction(graph, normalization, n_nodes) if method == "hutchinson" else None
-    block = probe_block(parts, rng_probes if method == "hutchinson" else None, n_probes, q, dtype)
+    layers = probe_layers(P, parts, rng_probes if method == "hutchinson" else None, n_probes, q, depth, op,
+                          dtype=dtype, reference=slice(0, d), affine=slice(d, 2 * d) if noise is not None else None,
+                          backend=backend)
     del parts
     ind = class_indicator(labels, k)
     weights = counts / counts.sum()
-    signal_cols = slice(d, 2 * d) if noise is not None else None
-    probe_start = 2 * d if noise is not None else d
     bar = _progress(progress, depth + 1, 0)
     rows: list[dict[str, Any]] = []
-    layers = iter_propagate(P, block, depth, reference=slice(0, d), affine=signal_cols, dtype=dtype, backend=backend,
-                            **op)
-    del block  # iter_propagate keeps its own copy
-    for n, h in enumerate(layers):
+    for n, (h, hz, hq) in enumerate(layers):
         bar.update(f"depth {n}")
         hx = np.ascontiguousarray(h[:, :d], dtype=np.float64)
         if method == "hutchinson":
-            nq = 0 if q is None else 1
-            per_node = acc.hutchinson(n, h[:, probe_start + nq:], None if q is None else h[:, probe_start],
-                                      per_node=node_var is not None)
+            per_node = acc.hutchinson(n, hz, hq, per_node=node_var is not None)
             if node_var is not None:
                 node_var[n] = per_node
         if mixture:

@@ -26,7 +26,7 @@ from ..operators import check_dtype, iter_propagate, normalize_adjacency, statio
 from ._stats import class_indicator
 
 __all__ = ["EXACT_MAX_NODES", "VARIANCE_METHODS", "VarianceEstimate", "feature_noise_variance", "row_norms_sq",
-           "resolve_variance_method", "memory_estimate", "probe_block"]
+           "resolve_variance_method", "memory_estimate", "probe_block", "probe_layers"]
 
 EXACT_MAX_NODES = 5000
 _CHUNK_ENTRIES = 8_000_000
@@ -200,7 +200,7 @@ def _deflated_probes(rng: np.random.Generator, n: int, k: int, q: np.ndarray | N
 
 
 def probe_block(parts: list[np.ndarray], rng: np.random.Generator | None, probes: int, q: np.ndarray | None,
-                dtype: Any = "float64") -> np.ndarray:
+                dtype: Any = "float64", q_column: bool = True) -> np.ndarray:
     """The propagated block ``[parts... | q | z']`` in ``dtype``: given columns, the direction, deflated probes.
 
     The probes come from one draw of ``rng`` (the same bytes for a seed whatever the size or
@@ -213,12 +213,12 @@ def probe_block(parts: list[np.ndarray], rng: np.random.Generator | None, probes
     n = parts[0].shape[0]
     if rng is None or probes == 0:
         return np.ascontiguousarray(np.hstack(parts) if len(parts) > 1 else parts[0], dtype=dtype)
-    if dtype == np.float64 and n * probes <= _SMALL_BLOCK:
+    if dtype == np.float64 and n * probes <= _SMALL_BLOCK and q_column:
         z = _deflated_probes(rng, n, probes, q)
         return np.hstack(parts + ([] if q is None else [q[:, None]]) + [z])
     signs = rng.integers(0, 2, size=(n, probes), dtype=np.int8)  # the draw of _rademacher
     width = sum(p.shape[1] for p in parts)
-    block = np.empty((n, width + (q is not None) + probes), dtype=dtype)
+    block = np.empty((n, width + (q is not None and q_column) + probes), dtype=dtype)
     col = 0
     for p in parts:
         block[:, col:col + p.shape[1]] = p
@@ -226,8 +226,9 @@ def probe_block(parts: list[np.ndarray], rng: np.random.Generator | None, probes
     step = max(1, _SMALL_BLOCK // (4 * probes))
     qz = np.zeros(probes)
     if q is not None:
-        block[:, col] = q
-        col += 1
+        if q_column:
+            block[:, col] = q
+            col += 1
         for lo in range(0, n, step):  # q^T z in float64, chunk by chunk
             qz += q[lo:lo + step] @ (2.0 * signs[lo:lo + step] - 1.0)
     for lo in range(0, n, step):
@@ -236,6 +237,34 @@ def probe_block(parts: list[np.ndarray], rng: np.random.Generator | None, probes
             z -= np.outer(q[lo:lo + step], qz)
         block[lo:lo + step, col:] = z
     return block
+
+
+def probe_layers(P: Any, parts: list[np.ndarray], rng: np.random.Generator | None, probes: int,
+                 q: np.ndarray | None, depth: int, op: dict[str, Any], *, dtype: Any = "float64",
+                 reference: slice | None = None, affine: slice | None = None, backend: str = "numpy") -> Any:
+    """Yield ``(main, z, q_n)`` per depth: the given columns, the propagated deflated probes, ``M_n q``.
+
+    float64: one block ``[parts | q | z]``, one product per layer (as before). float32: the given
+    columns and ``q`` (whose shares are exact, with no standard error to hide a rounding error)
+    stay float64 in one block and only the probes go float32 in a second one, so every measure of
+    the layers is the float64 path's and only the probe part of the variance estimate carries
+    float32 rounding. PairNorm's frozen-affine view scales the probes by the reference columns'
+    norm, so it keeps one float64 block whatever ``dtype``.
+    """
+    dtype = np.dtype(dtype)
+    width = sum(p.shape[1] for p in parts)
+    nq = 0 if q is None else 1
+    kw = {"reference": reference, "affine": affine, "backend": backend, **op}
+    if dtype == np.float64 or rng is None or probes == 0 or op.get("operator") == "pairnorm":
+        block = probe_block(parts, rng, probes, q, np.float64)
+        for h in iter_propagate(P, block, depth, **kw):
+            yield h[:, :width], h[:, width + nq:], (h[:, width] if nq else None)
+        return
+    main = probe_block(parts + ([] if q is None else [q[:, None]]), None, 0, None, np.float64)
+    z = probe_block([np.zeros((main.shape[0], 0), dtype=dtype)], rng, probes, q, dtype, q_column=False)
+    kw32 = {**kw, "reference": None, "affine": None}
+    for h, hz in zip(iter_propagate(P, main, depth, **kw), iter_propagate(P, z, depth, dtype=dtype, **kw32)):
+        yield h[:, :width], hz, (h[:, width] if nq else None)
 
 
 def memory_estimate(n_nodes: int, nnz: int, columns: int, *, dtype: Any = "float64", smoothness: bool = True,
@@ -357,11 +386,12 @@ def feature_noise_variance(
     seed : int, Generator or None
         For the probes.
     dtype : {"float64", "float32"}
-        Precision of the propagated Hutchinson block (the exact path is always float64; squares
-        and sums are accumulated in float64). float32's rounding error (see
-        :func:`oversmooth.operators.iter_propagate`) is of relative order ``depth * sqrt(k) * 2**-24``
-        (k the row nonzeros), about 1e-5 at depth 32: far below the probes' standard error
-        (``1/sqrt(probes)`` relative); tested against float64 within both.
+        Precision of the propagated probes (the exact path, the stationary direction's exact share
+        and PairNorm's block are always float64; squares and sums are accumulated in float64).
+        float32's rounding error (bounded in :func:`oversmooth.operators.iter_propagate`) is of
+        relative order ``depth * sqrt(k) * 2**-24`` (k the row nonzeros) in each probe's value,
+        about 1e-5 at depth 32: far below the probes' spread, i.e. the reported standard error
+        (tested: within 1e-3 SE of float64 with the same probes).
 
     Returns
     -------
@@ -397,11 +427,10 @@ def feature_noise_variance(
                  "fewer probes", dtype=dtype, smoothness=False)
     (rng,) = spawn_generators(seed, 1)
     q = _deflation_direction(graph, normalization, P.shape[0])
-    nq = 0 if q is None else 1
-    block = probe_block([] if reference is None else [reference], rng, probes, q, dtype) if d else \
-        probe_block([np.zeros((P.shape[0], 0))], rng, probes, q, dtype)
-    for n, h in enumerate(iter_propagate(P, block, depth, reference=slice(0, d) if d else None, dtype=dtype, **op)):
-        acc.hutchinson(n, h[:, d + nq:], None if q is None else h[:, d], per_node=False)
+    parts = [np.zeros((P.shape[0], 0))] if reference is None else [reference]
+    for n, (_, z, qn) in enumerate(probe_layers(P, parts, rng, probes, q, depth, op, dtype=dtype,
+                                                reference=slice(0, d) if d else None)):
+        acc.hutchinson(n, z, qn, per_node=False)
     return acc.result(float(sigma) ** 2, "hutchinson", probes)
 
 

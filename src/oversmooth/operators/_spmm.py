@@ -9,7 +9,7 @@ shared L3 cache), and each band accumulates ``out[band] += P[band, c0:c1] @ h[c0
 after block. Every output row still adds its terms in increasing column order, exactly as
 one sequential call does, so the result is **bitwise identical** for any thread count and
 any blocking. Blocking re-streams the output once per block, so it is used only for
-``2 <= B <= MAX_COLUMN_BLOCKS`` (measured on the 2-core machine at N = 1e6, 35 float32
+``2 <= B <= MAX_COLUMN_BLOCKS`` (48; measured on the 2-core machine at N = 1e6, 35 float32
 columns: 16 blocks, 1.1-1.3 s per product against 3.6-3.9 s unblocked).
 
 The thread count is ``OVERSMOOTH_NUM_THREADS`` if set, else the number of CPUs this
@@ -41,7 +41,7 @@ PARALLEL_MIN_WORK = 4_000_000
 #: Target bytes of the slice ``h[c0:c1]`` of one column block (it should stay in the L3 cache).
 CACHE_BLOCK_BYTES = 8 * 2**20
 #: Column blocking is used for 2..MAX_COLUMN_BLOCKS blocks; beyond, re-streaming the output costs more.
-MAX_COLUMN_BLOCKS = 32
+MAX_COLUMN_BLOCKS = 48
 #: The floating-point types a propagation may run in.
 DTYPES = ("float64", "float32")
 
