@@ -33,10 +33,6 @@ MISSING_EXAMPLES = {
     "oversmooth.measures": {"VarianceEstimate", "EdgeArrays", "HopMasks"},  # P
     "oversmooth.experiments": {"SpecError", "SweepSpec", "SweepSummary", "estimate_cost"},  # S
     "oversmooth.training": {"torch_dtype", "layer_grad_norms", "FitResult", "RunContext"},  # lead
-    "oversmooth.viz": {"figure_overview", "figure_mixing", "figure_denoising", "figure_optimal_depth",
-                       "figure_appnp_vs_gcn", "figure_pairnorm", "figure_real_graphs", "figure_analysis"},  # R
-    "oversmooth.report": {"reproduce", "write_report", "write_claims_json", "Claim", "ClaimResult", "Measured",
-                          "Verdict", "RuleChange", "Scale", "judge_claim"},  # R
     "oversmooth.cli": {"main", "CLIError"},  # C
 }
 

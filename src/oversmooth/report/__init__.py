@@ -84,7 +84,7 @@ def reproduce(
     claims: Sequence[str] | None = None,
     progress: bool = True,
     workers: int | None = None,
-    explorer: bool = True,
+    explorer: bool | None = None,
 ) -> list[ClaimResult]:
     """Run the claims, write ``results/*.csv``, ``figures/*``, ``claims.json`` and ``report.html``.
 
@@ -105,13 +105,20 @@ def reproduce(
         Run each claim's grid of configs on a local process pool of this many
         workers (the sweep machinery, :func:`oversmooth.experiments.run_cells`); default
         (or 1): in this process. The numbers do not depend on it.
-    explorer : bool
+    explorer : bool, optional
         Also write the interactive explorer (``explorer.html``, :mod:`oversmooth.explore`)
-        beside the report and link it from the report's top.
+        beside the report and link it from the report's top; default: when every claim runs.
 
     Returns
     -------
     list of ClaimResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from oversmooth.report import reproduce
+    >>> [r.status for r in reproduce(tempfile.mkdtemp(), quick=True, claims=["mixing"], progress=False)]
+    ['PASS']
     """
     out = Path(out)
     ids = list(CLAIM_IDS) if claims is None else list(claims)
@@ -138,7 +145,7 @@ def reproduce(
         results.append(res)
         bar.update(cid, advance=1)
     bar.close()
-    link = _explorer(out, quick) if explorer else None
+    link = _explorer(out, quick) if (explorer if explorer is not None else claims is None) else None
     meta = {"mode": scale.name, "seed": seed, "seconds": time.perf_counter() - t0, "oversmooth_version": __version__,
             "explorer": link}
     write_claims_json(results, out / "claims.json")

@@ -28,6 +28,13 @@ def judge_claim(claim: Claim, measured: Measured, scale: Scale) -> ClaimResult:
     """Judge ``measured`` by ``claim``'s rule and write its summary and explanation.
 
     A measurement with ``skipped`` set is NOT RUN with that reason (the judge is not called).
+
+    Examples
+    --------
+    >>> from oversmooth.report import CLAIMS, QUICK, Measured, judge_claim
+    >>> r = judge_claim(CLAIMS["training"], Measured({}, {}, skipped="Skipped: no torch"), QUICK)
+    >>> r.status, r.note
+    ('NOT RUN', 'Skipped: no torch')
     """
     ch = claim.change
     if measured.skipped:

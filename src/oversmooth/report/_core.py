@@ -32,7 +32,14 @@ Rows = list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class Scale:
-    """How big the reproduction runs: ``QUICK`` (seconds to a minute, nine claims) or ``FULL`` (hours: real_gnn)."""
+    """How big the reproduction runs: ``QUICK`` (minutes on 2 cores, nine claims) or ``FULL`` (hours: real_gnn).
+
+    Examples
+    --------
+    >>> from oversmooth.report import FULL, QUICK
+    >>> QUICK.name, QUICK.seeds, FULL.seeds
+    ('quick', 3, 10)
+    """
 
     name: str
     seeds: int
@@ -83,6 +90,12 @@ class Measured:
 
     ``skipped`` (non-empty) means the claim could not run here (a missing extra or data file): the
     judge is not called and the claim is reported NOT RUN with that reason.
+
+    Examples
+    --------
+    >>> from oversmooth.report import Measured
+    >>> Measured({}, {}, skipped="Skipped: no torch").skipped
+    'Skipped: no torch'
     """
 
     tables: dict[str, Rows]
@@ -93,7 +106,14 @@ class Measured:
 
 @dataclass
 class Verdict:
-    """A judge's answer: the status and the numbers behind it (and an optional note)."""
+    """A judge's answer: the status and the numbers behind it (and an optional note).
+
+    Examples
+    --------
+    >>> from oversmooth.report import Verdict
+    >>> Verdict("PASS", {"rate": 0.61}).status
+    'PASS'
+    """
 
     status: str
     numbers: dict[str, Any]
@@ -102,7 +122,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class RuleChange:
-    """A rule corrected by issue 12 (before its new run): the old rule, its old verdict and why."""
+    """A rule corrected by issue 12 (before its new run): the old rule, its old verdict and why.
+
+    Examples
+    --------
+    >>> from oversmooth.report import CLAIMS
+    >>> CLAIMS["mixing"].change.old_verdict.split()[0]
+    'FAIL'
+    """
 
     old_rule: str
     old_verdict: str
@@ -144,6 +171,13 @@ class Claim:
         ``table(numbers) -> (header, rows)``: the numbers as a small table.
     change : RuleChange, optional
         For a rule changed by issue 12.
+
+    Examples
+    --------
+    >>> from oversmooth.report import CLAIMS
+    >>> c = CLAIMS["pairnorm"]
+    >>> c.id, c.change is None, "1.01" in c.rule
+    ('pairnorm', True, True)
     """
 
     id: str
@@ -162,7 +196,15 @@ class Claim:
 
 @dataclass
 class ClaimResult:
-    """Outcome of one claim: status, the numbers behind it, its explanation and its tidy tables."""
+    """Outcome of one claim: status, the numbers behind it, its explanation and its tidy tables.
+
+    Examples
+    --------
+    >>> from oversmooth.report import ClaimResult
+    >>> r = ClaimResult("mixing", "title", "statement", "rule", "PASS", {"rate": 0.61}, None, {})
+    >>> r.to_json()["status"], r.to_json()["numbers"]
+    ('PASS', {'rate': 0.61})
+    """
 
     id: str
     title: str

@@ -120,7 +120,8 @@ def render_report(results: Sequence[ClaimResult], out: Path, meta: dict[str, Any
     counts = {s: sum(c.status == s for c in results) for s in ("PASS", "FAIL", "NOT RUN")}
     explorer = meta.get("explorer")
     explorer_html = (f'<p><strong>Interactive explorer:</strong> <a href="{html.escape(explorer)}">{html.escape(explorer)}</a> '
-                     "(drag N, p, q, sigma, alpha and the operator; theory curves with measured points).</p>"
+                     + esc("(drag N, p, q, sigma, alpha and the operator; theory curves with measured points).")
+                     + "</p>"
                      if explorer else "")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>oversmooth reproduction report</title>
@@ -147,6 +148,15 @@ def write_report(results: Sequence[ClaimResult], out: str | Path, meta: dict[str
     """Write the self-contained ``out/report.html`` (figures embedded, no network) and return its path.
 
     ``meta`` holds ``mode``, ``seed``, ``seconds`` and optionally ``explorer`` (a relative link).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from oversmooth.report import ClaimResult, write_report
+    >>> r = ClaimResult("mixing", "t", "s", "r", "PASS", {}, None, {}, explanation="why")
+    >>> path = write_report([r], tempfile.mkdtemp(), {"mode": "quick", "seed": 0, "seconds": 1.0})
+    >>> path.name, 'id="row-mixing"' in path.read_text()
+    ('report.html', True)
     """
     out = Path(out)
     path = out / "report.html"

@@ -66,7 +66,17 @@ def claims_markdown(results: Sequence[ClaimResult]) -> str:
 
 
 def write_claims_json(results: Sequence[ClaimResult], path: str | Path) -> Path:
-    """Write ``claims.json``: one entry per claim (:meth:`ClaimResult.to_json`)."""
+    """Write ``claims.json``: one entry per claim (:meth:`ClaimResult.to_json`).
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> from oversmooth.report import ClaimResult, write_claims_json
+    >>> p = write_claims_json([ClaimResult("mixing", "t", "s", "r", "PASS", {}, None, {})],
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "claims.json")
+    >>> json.loads(p.read_text())[0]["id"]
+    'mixing'
+    """
     path = Path(path)
     path.write_text(json.dumps([c.to_json() for c in _check(results)], indent=1) + "\n", encoding="utf-8")
     return path

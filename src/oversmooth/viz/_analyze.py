@@ -30,7 +30,20 @@ def _col(rows: Sequence[dict[str, Any]], key: str) -> np.ndarray:
 
 
 def figure_analysis(result: dict[str, Any]) -> Any:
-    """Four panels from ``AnalysisResult.to_json()``: gap, variance, errors with the recommendation, reach."""
+    """Four panels from ``AnalysisResult.to_json()``: gap, variance, errors with the recommendation, reach.
+
+    The reach panel plots what ``oversmooth analyze`` prints: the mean number of nodes first
+    reached at each hop of a BFS from the sampled sources.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.experiments import analyze_graph
+    >>> from oversmooth.viz import figure_analysis
+    >>> res = analyze_graph(sample_csbm(300, p=0.05, q=0.01, seed=0), depth=3, alphas=(), bfs_sources=4)
+    >>> len(figure_analysis(res.to_json()).axes)
+    4
+    """
     plt = plt_module()
     rows = result["rows"]
     fit = result["csbm_fit"]
@@ -95,7 +108,17 @@ def figure_analysis(result: dict[str, Any]) -> Any:
 
 
 def figure_real_graphs(rows: Sequence[dict[str, Any]]) -> Any:
-    """The ``real_graphs`` claim: feature-noise variance per graph vs depth, with its limit and bounds."""
+    """The ``real_graphs`` claim: feature-noise variance per graph vs depth, with its limit and bounds.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_real_graphs
+    >>> rows = [dict(r, label="csbm", limit_variance=r["pi_sq_sum"])
+    ...         for r in simulate(n=300, p=0.06, q=0.02, depth=3, seeds=1)]
+    >>> len(figure_real_graphs(rows).axes)
+    1
+    """
     groups = group_rows(rows, ["label"])
     fig, axes = grid(len(groups), width=4.6, height=3.8)
     for ax, ((label,), g) in zip(axes, groups.items()):

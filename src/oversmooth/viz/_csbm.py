@@ -38,6 +38,13 @@ def figure_overview(rows: Rows) -> Any:
     The error ``Phi(-|gap| / (2 sigma(n)))`` is small while the gap (mixing, falling like
     lambda^n) stays above twice the noise std (denoising, falling until it saturates
     near sigma/sqrt(N)); it rises once the gap drops under the saturated noise.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_overview
+    >>> len(figure_overview(simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2)).axes)
+    2
     """
     plt = plt_module()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10.5, 4.0))
@@ -60,7 +67,15 @@ def figure_overview(rows: Rows) -> Any:
 
 
 def figure_mixing(rows: Rows) -> Any:
-    """|gap| vs depth per config: measured (markers) against lambda^n and nu^n (ours; :func:`oversmooth.theory.nu`)."""
+    """|gap| vs depth per config: measured (markers) against lambda^n and nu^n (ours; :func:`oversmooth.theory.nu`).
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_mixing
+    >>> len(figure_mixing(simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2)).axes)
+    1
+    """
     groups = _by_label(rows)
     fig, axes = grid(len(groups), width=4.4, height=3.5)
     for ax, ((label,), g) in zip(axes, groups.items()):
@@ -86,6 +101,14 @@ def figure_denoising(rows: Rows) -> Any:
     ``sigma^2/N`` from depth 2 on, where the saturation level ``N sum_j pi_j^2`` (dotted) and
     the lower bound 1 (dashed) are told apart (the depths where it is below 1.6 sigma^2/N). Right: the cross-sectional spread of one
     realisation (a different quantity, no bounds).
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_denoising
+    >>> rows = [dict(r, label="N=300") for r in simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2)]
+    >>> len(figure_denoising(rows).axes)
+    3
     """
     groups = _by_label(rows)
     fig, (ax, axz, ax2) = grid(3, width=4.6, height=4.0)
@@ -129,6 +152,14 @@ def figure_optimal_depth(rows: Rows) -> Any:
     Catalan variance, ours); hollow squares, when the rows carry ``mixture_bayes_error``: the exact
     Bayes error given the graph, which parts from the Gaussian view when the structural spread of
     the node means is large. The measured best depth is marked in every panel.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_optimal_depth
+    >>> fig = figure_optimal_depth(simulate(n=300, p=0.06, q=0.02, depth=4, seeds=2))
+    >>> sum(ax.get_visible() for ax in fig.axes)
+    2
     """
     from .. import theory
 

@@ -34,6 +34,15 @@ def figure_appnp_vs_gcn(rows: Rows) -> Any:
 
     A positive value (red) means GCN's best error is the lower one. The depth curves mark
     ``n1`` (GCN's gap at 1% by nu) and ``2 n1``, where the claim compares the two.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_appnp_vs_gcn
+    >>> rows = [dict(r, ratio=3.0) for op in ("gcn", "appnp")
+    ...         for r in simulate(n=300, p=0.06, q=0.02, depth=4, seeds=1, operator=op)]
+    >>> sum(ax.get_visible() for ax in figure_appnp_vs_gcn(rows).axes)  # one map, its colour bar, two curves
+    4
     """
     from matplotlib.colors import TwoSlopeNorm
 
@@ -96,6 +105,15 @@ def figure_pairnorm(rows: Rows) -> Any:
 
     PN is an affine map of all nodes at once, so its gap/std ratio (and so both errors) is
     GCN's: GCN is drawn as a wide pale band under the PN markers so both stay visible.
+
+    Examples
+    --------
+    >>> from oversmooth.experiments import simulate
+    >>> from oversmooth.viz import figure_pairnorm
+    >>> rows = [dict(r, label=op) for op in ("gcn", "pairnorm")
+    ...         for r in simulate(n=300, p=0.06, q=0.02, depth=3, seeds=2, operator=op)]
+    >>> len(figure_pairnorm(rows).axes)
+    4
     """
     groups = group_rows(rows, ["label"])
     fig, axes = grid(4, width=3.9, height=3.5, ncols=4)
