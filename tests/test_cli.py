@@ -180,34 +180,100 @@ def test_same_seed_identical_different_seed_differs(capsys):
 # =========================================================================== errors and help
 
 
-@pytest.mark.parametrize(
-    "args, needle",
-    [
-        (["simulate", "--p", "1.5"], "p must be in [0, 1], got 1.5"),
-        (["simulate", "--q", "-0.1"], "q must be in [0, 1]"),
-        (["simulate", "--depth", "-1"], "depth"),
-        (["simulate", "--operator", "foo"], "foo"),
-        (["simulate", "--depth", "x"], "--depth"),
-        (["simulate", "--n", "200", "--p", "0.005", "--q", "0.005", "--depth", "2", "--no-self-loops"], "degree 0"),
-        (["simulate", "--probes", "0", "--hutchinson"], "probes"),
-        (["simulate", "--seeds", "0"], "seeds"),
-        (["simulate", "--sigma", "0"], "sigma"),
-        (["simulate", "--mu", "1"], "mu"),
-        (["simulate", "--n", "1"], "n must be"),
-        (["simulate", "--p", "0", "--q", "0"], "p and q are both 0"),
-        (["simulate", "--bogus"], "--bogus"),
-        (["simulate", "--exact", "--hutchinson"], "--hutchinson"),
-        (["frobnicate"], "frobnicate"),
-    ],
-)
-def test_bad_arguments_exit_2_with_one_line(capsys, args, needle):
+# The "exit 2, one line" contract of every subcommand, as one table: (arguments, what the line must say).
+# "{tmp}" is a fresh directory, "{file}" a file in it. Each case runs in-process (main()).
+ONE_LINE_ERRORS = [
+    # simulate: ranges, types, choices
+    (["simulate", "--p", "1.5"], "p must be in [0, 1], got 1.5"),
+    (["simulate", "--q", "-0.1"], "q must be in [0, 1]"),
+    (["simulate", "--depth", "-1"], "depth"),
+    (["simulate", "--depth", "x"], "--depth"),
+    (["simulate", "--depth", "2.5"], "--depth"),
+    (["simulate", "--operator", "foo"], "foo"),
+    (["simulate", "--n", "200", "--p", "0.005", "--q", "0.005", "--depth", "2", "--no-self-loops"], "degree 0"),
+    (["simulate", "--probes", "0", "--hutchinson"], "probes"),
+    (["simulate", "--seeds", "0"], "seeds"),
+    (["simulate", "--sigma", "0"], "sigma"),
+    (["simulate", "--sigma", "nan"], "--sigma"),
+    (["simulate", "--p", "inf"], "--p"),
+    (["simulate", "--mu", "1"], "mu"),
+    (["simulate", "--mu", "1", "1e999"], "--mu"),
+    (["simulate", "--n", "1"], "n must be"),
+    (["simulate", "--p", "0", "--q", "0"], "p and q are both 0"),
+    (["simulate", "--bogus"], "--bogus"),
+    (["simulate", "--exact", "--hutchinson"], "--hutchinson"),
+    (["simulate", "--max-hours", "0"], "--max-hours"),
+    # simulate: values whose squares overflow or underflow (issue 13: tracebacks and a misread)
+    (["simulate", "--sigma", "1e308"], "sigma must be in"),
+    (["simulate", "--sigma", "1e-308"], "sigma must be in"),
+    (["simulate", "--mu", "1e308", "1e307"], "mu values must be within"),
+    (["simulate", "--operator", "pairnorm", "--pairnorm-scale", "1e308"], "pairnorm_scale"),
+    # simulate: allocation refused up front, naming the argument and the estimate
+    (["simulate", "--n", "100000000", "--p", "0.1"], "n=100000000"),
+    (["simulate", "--n", "1e12"], "n=1000000000000"),
+    (["simulate", "--depth", "1e9"], "depth=1000000000"),
+    (["simulate", "--probes", "1e9", "--hutchinson"], "probes=1000000000"),
+    (["simulate", "--seeds", "1e8", "--n", "300"], "seeds=100000000"),
+    (["simulate", "--n", "1000", "--depth", "1e6", "--hutchinson", "--max-hours", "1"], "of work"),
+    # reproduce: argument handling (before any claim runs)
+    (["reproduce", "--seed", "-1"], "--seed"),
+    (["reproduce", "--workers", "0"], "--workers"),
+    (["reproduce", "--claims", "nope"], "nope"),
+    (["reproduce", "--out", "{file}"], "--out"),
+    (["reproduce", "--out", "{file}/sub"], "--out"),
+    (["reproduce", "--out", ""], "--out"),
+    # profile
+    (["profile", "{tmp}/missing.npz", "--graph", "cora", "--out", "{tmp}/o"], "missing.npz"),
+    (["profile", "{file}", "--graph", "cora", "--out", "{file}"], "--out"),
+    (["profile", "{file}", "--graph", "cora", "--out", "{tmp}/o", "--seed", "nan"], "--seed"),
+    # the other subcommands' parsers
+    (["analyze"], "GRAPH"),
+    (["sweep"], "sweep"),
+    (["train", "--depths", "x"], "--depths"),
+    (["frobnicate"], "frobnicate"),
+]
+
+
+@pytest.mark.parametrize("args, needle", ONE_LINE_ERRORS, ids=[" ".join(a)[:60] for a, _ in ONE_LINE_ERRORS])
+def test_errors_exit_2_with_one_line(capsys, tmp_path, args, needle):
+    file = tmp_path / "afile"
+    file.write_text("not a directory\n")
+    args = [a.replace("{tmp}", str(tmp_path)).replace("{file}", str(file)) for a in args]
     code, out, err = run_cli(capsys, *args)
-    assert code == 2
+    assert code == 2, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert needle in lines[0]
-    assert lines[0].startswith("oversmooth")
+    assert lines[0].startswith(f"oversmooth {args[0]}: error: ") or lines[0].startswith("oversmooth: error: ")
     assert "Traceback" not in err and out == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing written
+
+
+def test_stray_numpy_error_is_a_bug_not_a_user_error(monkeypatch):
+    # main() catches the project's errors and OSError, not a ValueError from inside numpy
+    import numpy as np
+
+    from oversmooth.cli import _simulate, main
+
+    def boom(args):
+        return np.zeros(3).reshape(2)
+
+    monkeypatch.setattr(_simulate, "_cmd_simulate", boom)
+    with pytest.raises(ValueError, match="reshape"):
+        main(["simulate"])
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    from oversmooth.cli._common import atomic_path, atomic_write_text
+
+    target = tmp_path / "out.json"
+    atomic_write_text(target, "old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary left
 
 
 @pytest.mark.parametrize("args", [["simulate", "--p", "1.5"], ["simulate", "--depth", "x"]])

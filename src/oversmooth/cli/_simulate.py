@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import finite_float, format_table, integer
+from ._common import cli_error, finite_float, format_table, integer
 
 __all__ = ["add_parser", "SIMULATE_OPERATOR_CHOICES", "SIMULATE_TABLE"]
 
@@ -36,13 +36,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .._version import __version__
     from ..experiments import SimulationConfig, run_simulation
 
+    for opt, value in (("--max-hours", args.max_hours), ("--max-memory-gb", args.max_memory_gb)):
+        if value is not None and not value > 0:
+            raise cli_error("simulate", f"{opt} must be > 0, got {value}")
+
     cfg = SimulationConfig(
         n=args.n, p=args.p, q=args.q, mu=tuple(args.mu), sigma=args.sigma, depth=args.depth,
         operator=args.operator, alpha=args.alpha, pairnorm_scale=args.pairnorm_scale,
         pairnorm_mode=args.pairnorm_mode, self_loops=not args.no_self_loops, seed=args.seed,
         seeds=args.seeds, probes=args.probes, method=args.method, zero_degree=args.zero_degree,
     )
-    rows = run_simulation(cfg)
+    rows = run_simulation(cfg, max_memory=None if args.max_memory_gb is None else args.max_memory_gb * 2**30,
+                          max_seconds=args.max_hours * 3600.0)
     if args.json:
         out = {"oversmooth_version": __version__, "config": cfg.to_dict(), "rows": rows}
         sys.stdout.write(json.dumps(out, allow_nan=False) + "\n")
@@ -105,3 +110,7 @@ def add_parser(sub: Any) -> None:
                    help="Hutchinson estimate with --probes random +-1 vectors")
     p.set_defaults(method="auto", func=_cmd_simulate)
     p.add_argument("--json", action="store_true", help="print one JSON object {oversmooth_version, config, rows}")
+    p.add_argument("--max-hours", type=finite_float, default=6.0, help="refuse a run estimated to take longer "
+                   "(default 6)")
+    p.add_argument("--max-memory-gb", type=finite_float, default=None, help="refuse a run estimated to need more "
+                   "memory, in GiB (default: this machine's memory, or ulimit -v)")

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from .. import theory
+from .._resources import check_resources
 from .._utils import (
     check_choice,
     check_finite_array,
@@ -20,11 +21,20 @@ from .._utils import (
     derive_seed,
 )
 from .._version import __version__
+from ..errors import ValidationError
 from ..graphs import sample_csbm
 from ..measures import EXACT_MAX_NODES, depth_profile
 from ..operators import PAIRNORM_MODES
+from ._simcost import estimate_simulation
 
-__all__ = ["SimulationConfig", "simulate", "run_simulation", "SIMULATE_OPERATORS", "ROW_COLUMNS"]
+__all__ = ["SimulationConfig", "simulate", "run_simulation", "SIMULATE_OPERATORS", "ROW_COLUMNS", "SCALE_RANGE"]
+
+#: Magnitudes allowed for ``mu``, ``sigma`` and ``pairnorm_scale``: squares and sums of squares of the
+#: features must stay finite and normal in float64 (``--mu 1e308 1e307`` overflowed the separation and
+#: ``--sigma 1e-308`` divided by an underflowed variance). The results scale exactly with them, so any
+#: problem can be stated inside this range.
+SCALE_RANGE = (1e-100, 1e100)
+
 
 #: Operators of the simulate experiment; ``gcn-sym`` is GCN with D^-1/2 A D^-1/2; ``corrected`` is
 #: ``D^-1 A - 1 pi^T`` (Wang, Baranwal & Fountoulakis 2024: no [sigma^2/N, sigma^2] bounds), which is
@@ -104,15 +114,18 @@ class SimulationConfig:
         set_(self, "q", check_probability(self.q, "q"))
         mu = check_finite_array(self.mu, "mu", ndim=1)
         if mu.size < 2:
-            raise ValueError(f"mu must give at least 2 class means, got {mu.tolist()}")
+            raise ValidationError(f"mu must give at least 2 class means, got {mu.tolist()}")
         if mu.size > self.n:
-            raise ValueError(f"mu has {mu.size} classes but n={self.n} nodes (no empty block allowed)")
+            raise ValidationError(f"mu has {mu.size} classes but n={self.n} nodes (no empty block allowed)")
+        if np.any(np.abs(mu) > SCALE_RANGE[1]):
+            raise ValidationError(f"mu values must be within +-{SCALE_RANGE[1]:g} (squares must stay finite; the "
+                                  f"results scale with mu and sigma: divide both), got {mu.tolist()}")
         set_(self, "mu", tuple(float(v) for v in mu))
-        set_(self, "sigma", check_positive_float(self.sigma, "sigma"))
+        set_(self, "sigma", _check_scale(self.sigma, "sigma"))
         set_(self, "depth", check_nonneg_int(self.depth, "depth"))
         set_(self, "operator", check_choice(self.operator, "operator", SIMULATE_OPERATORS))
         set_(self, "alpha", check_probability(self.alpha, "alpha"))
-        set_(self, "pairnorm_scale", check_positive_float(self.pairnorm_scale, "pairnorm_scale"))
+        set_(self, "pairnorm_scale", _check_scale(self.pairnorm_scale, "pairnorm_scale"))
         set_(self, "pairnorm_mode", check_choice(self.pairnorm_mode, "pairnorm_mode", PAIRNORM_MODES))
         set_(self, "seed", check_nonneg_int(self.seed, "seed"))
         set_(self, "seeds", check_positive_int(self.seeds, "seeds"))
@@ -120,12 +133,59 @@ class SimulationConfig:
         set_(self, "method", check_choice(self.method, "method", ("auto", "exact", "hutchinson")))
         set_(self, "exact_max_nodes", check_nonneg_int(self.exact_max_nodes, "exact_max_nodes"))
         if self.p + self.q == 0:
-            raise ValueError("p and q are both 0: the graph has no edges to propagate over")
+            raise ValidationError("p and q are both 0: the graph has no edges to propagate over")
 
     def to_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-ready dict (``mu`` a list)."""
         out = asdict(self)
         out["mu"] = list(self.mu)
         return out
+
+    def resources(self) -> dict[str, Any]:
+        """Estimated peak memory (bytes) and run time (seconds) of :func:`run_simulation`, before any work.
+
+        From the expected number of stored entries of A (``nnz``), the variance method and the
+        number of propagated columns; the model was fitted to runs on the development machine
+        (within about 2x). ``memory_argument`` / ``time_argument`` name what dominates each.
+
+        Examples
+        --------
+        >>> from oversmooth.experiments import SimulationConfig
+        >>> est = SimulationConfig(n=100_000_000, p=0.1, q=0.0038).resources()
+        >>> est["memory_bytes"] > 2**50, est["memory_argument"].startswith("n=100000000")
+        (True, True)
+        """
+        return estimate_simulation(self)
+
+    def check_resources(self, *, max_memory: float | None = None, max_seconds: float | None = None) -> None:
+        """Raise ``ResourceLimitError`` (naming the argument, with the estimate) when :meth:`resources` exceeds a limit.
+
+        ``max_memory`` (bytes) defaults to this machine's memory (or ``ulimit -v``),
+        ``max_seconds`` to 6 hours; ``math.inf`` lifts a limit.
+
+        Examples
+        --------
+        >>> from oversmooth.experiments import SimulationConfig
+        >>> SimulationConfig(n=300, depth=10**9).check_resources()
+        Traceback (most recent call last):
+        ...
+        oversmooth.errors.ResourceLimitError: depth=1000000000 needs about ...
+        """
+        est = self.resources()
+        check_resources(memory=est["memory_bytes"], seconds=0.0, argument=est["memory_argument"],
+                        detail=est["memory_detail"], max_memory=max_memory, max_seconds=max_seconds)
+        check_resources(memory=0.0, seconds=est["seconds"], argument=est["time_argument"],
+                        detail=est["time_detail"], max_memory=max_memory, max_seconds=max_seconds)
+
+
+def _check_scale(value: Any, name: str) -> float:
+    v = check_positive_float(value, name)
+    lo, hi = SCALE_RANGE
+    if not lo <= v <= hi:
+        hint = "; the results scale with mu and sigma: rescale both" if name == "sigma" else ""
+        raise ValidationError(f"{name} must be in [{lo:g}, {hi:g}] (squares must stay finite and normal{hint}), "
+                              f"got {value}")
+    return v
 
 
 def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
@@ -185,8 +245,13 @@ def _num(v: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
+def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
+                   max_seconds: float | None = None) -> list[dict[str, Any]]:
     """Run ``config``: one row per seed x depth (see :data:`ROW_COLUMNS`).
+
+    The memory and time are estimated first (:meth:`SimulationConfig.resources`); beyond
+    ``max_memory`` bytes (default: this machine's memory or ``ulimit -v``) or ``max_seconds``
+    (default 6 hours) the run is refused with ``ResourceLimitError`` before anything is allocated.
 
     Examples
     --------
@@ -195,7 +260,12 @@ def run_simulation(config: SimulationConfig) -> list[dict[str, Any]]:
     >>> len(rows), rows[0]["seed"], rows[-1]["seed"]
     (6, 0, 1)
     """
+    if not isinstance(config, SimulationConfig):
+        from ..errors import ArgumentTypeError
+
+        raise ArgumentTypeError(f"config must be a SimulationConfig, got {type(config).__name__}")
     cfg = config
+    cfg.check_resources(max_memory=max_memory, max_seconds=max_seconds)
     operator = {"gcn-sym": "gcn", "corrected-sym": "corrected"}.get(cfg.operator, cfg.operator)
     normalization = "sym" if cfg.operator.endswith("-sym") else "rw"
     gap0 = cfg.mu[1] - cfg.mu[0]
