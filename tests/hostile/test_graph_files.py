@@ -376,9 +376,9 @@ CASES: dict[str, tuple[str, dict[str, bytes], str, tuple]] = {
     "csbm-probs-dense-1e6": ("allocation", {}, "sample_csbm(sizes=[500000, 500000], probs=[[0.5, 0.1], [0.1, 0.5]], "
                                                "seed=0)", ("error", "n=1000000", "probs")),
     "from-edges-id-1e15": ("allocation", {}, "Graph.from_edges([0], [10**15])", ("error", "from_edges", "nodes")),
-    "pyg-edge-index-id-1e15": ("allocation", {}, "read_graph(Data(edge_index=torch.tensor([[0], [10**15]])))",
+    "pyg-edge-index-id-1e15": ("allocation", {}, "read_graph(Data(edge_index=np.array([[0], [10**15]])))",
                                ("error", "edge_index", "nodes")),
-    "pyg-num-nodes-1e14": ("allocation", {}, "read_graph(Data(edge_index=torch.tensor([[0], [1]]), num_nodes=10**14))",
+    "pyg-num-nodes-1e14": ("allocation", {}, "read_graph(Data(edge_index=np.array([[0], [1]]), num_nodes=10**14))",
                            ("error", "num_nodes")),
     "csbm-n-not-integer": ("arguments", {}, "sample_csbm(10.5, p=0.1, q=0.1, seed=0)", ("error", "n")),
 }
@@ -387,8 +387,7 @@ _SETUP = """
 import numpy as np
 from pathlib import Path
 from oversmooth.graphs import Graph, read_graph, read_features, load_split, sample_csbm
-import torch
-from torch_geometric.data import Data
+from types import SimpleNamespace as Data  # read_graph takes any object with edge_index as a PyG Data
 """
 
 
