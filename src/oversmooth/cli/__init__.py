@@ -1,6 +1,6 @@
 """The ``oversmooth`` command line.
 
-One module per subcommand (``cli/_simulate.py``, ``_reproduce.py``, ``_analyze.py``, ``_train.py``,
+One module per subcommand (``cli/_simulate.py``, ``_reproduce.py``, ``_analyze.py``, ``_train.py``, ``_explore.py``,
 ``_sweep.py``, ``_profile.py``), each with an ``add_parser(sub)``; what they share is in
 :mod:`oversmooth.cli._common`. Registering a subcommand is one entry in :data:`SUBCOMMANDS`.
 
@@ -37,7 +37,7 @@ __all__ = ["main", "build_parser", "CLIError", "format_table", "SUBCOMMANDS", "S
 
 #: The subcommands in ``--help`` order: the module ``oversmooth.cli.<module>`` registers itself
 #: with its ``add_parser(sub)``.
-SUBCOMMANDS = ("_simulate", "_reproduce", "_sweep", "_train", "_analyze", "_profile")
+SUBCOMMANDS = ("_simulate", "_reproduce", "_sweep", "_train", "_analyze", "_profile", "_explore")
 
 _Parser = OneLineParser  # the name older modules used
 
