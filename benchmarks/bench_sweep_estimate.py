@@ -29,7 +29,8 @@ from pathlib import Path
 
 from oversmooth._version import __version__
 from oversmooth.experiments import estimate_cost, load_spec, run_sweep
-from oversmooth.experiments.sweep import ProcessExecutor, default_workers
+from oversmooth.experiments.sweep import ProcessExecutor
+from oversmooth.operators import num_threads
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(HERE / "results" / "sweep_estimate.json"))
     args = ap.parse_args(argv)
     spec = load_spec(args.spec)
-    workers = args.workers or default_workers()
+    workers = args.workers or num_threads()
     up_estimate = _uptime()
     print(f"oversmooth {__version__}: {args.spec}: {spec.n_cells} cells, {workers} workers; {up_estimate}", flush=True)
     t0 = time.perf_counter()

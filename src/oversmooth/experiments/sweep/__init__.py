@@ -41,8 +41,8 @@ Examples
 """
 
 from .cost import estimate_cost, format_cost
-from .executors import (BACKENDS, MAX_POOL_RETRIES, WORKER_THREADS, CellOutcome, DaskExecutor, Executor, WorkerPoolError,
-                        ProcessExecutor, SerialExecutor, default_workers, make_executor, run_cell)
+from .executors import (BACKENDS, MAX_POOL_RETRIES, WORKER_THREADS, CellOutcome, DaskExecutor, Executor,
+                        ProcessExecutor, SerialExecutor, WorkerPoolError, make_executor, run_cell)
 from .lock import LOCK_FILENAME, DirectoryLock, SweepLockedError
 from .runner import SweepSummary, load_results, run_cells, run_sweep, summary_rows, sweep_status, use_backend
 from .spec import (CONFIG_FIELDS, MAX_CELLS, MAX_ROWS_PER_CELL, MEASURE_COLUMNS, STORE_CONFIG_COLUMNS, Cell,
@@ -54,7 +54,7 @@ __all__ = [
     "SpecError", "SweepSpec", "Cell", "parse_spec", "load_spec", "expand_axis", "cell_key", "cell_seed",
     "CONFIG_FIELDS", "MEASURE_COLUMNS", "STORE_CONFIG_COLUMNS", "MAX_CELLS", "MAX_ROWS_PER_CELL", "MAX_SPEC_BYTES",
     "CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "run_cell",
-    "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "default_workers",
+    "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES",
     "DirectoryLock", "SweepLockedError", "LOCK_FILENAME",
     "ResultStore", "STORE_FILENAME", "check_store_file", "open_store",
     "SweepSummary", "run_sweep", "sweep_status", "summary_rows", "load_results", "run_cells", "use_backend",

@@ -45,7 +45,8 @@ import numpy as np
 from ..._progress import format_duration
 from ...errors import ResourceLimitError, ValidationError
 from .. import _simulate
-from .executors import default_workers
+from ...measures import resolve_variance_method
+from ...operators import num_threads
 from .spec import SweepSpec
 
 __all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "cell_memory_bytes", "check_memory",
@@ -87,8 +88,16 @@ def cell_cost_arrays(spec: SweepSpec) -> dict[str, Any]:
     n = per_cell("n", float)
     k = per_cell("mu", lambda m: float(len(m)))
     d = n * (per_cell("p", float) + (k - 1) * per_cell("q", float)) / k + per_cell("self_loops", float)
-    forced = per_cell("method", lambda m: {"exact": 1, "hutchinson": 0}.get(m, -1))
-    exact = np.where(forced >= 0, forced == 1, n <= per_cell("exact_max_nodes", float))
+    def values(name: str) -> list[Any]:
+        return spec.grid.get(name, [spec.fixed.get(name, getattr(base, name))])
+
+    def position(name: str) -> Any:
+        return (index // strides[name]) % len(spec.grid[name]) if name in spec.grid else 0
+
+    # the variance method depth_profile resolves, for each distinct (method, n, exact_max_nodes)
+    ms, ns, es = values("method"), values("n"), values("exact_max_nodes")
+    table = np.array([resolve_variance_method(m, int(v), int(e)) == "exact" for m in ms for v in ns for e in es])
+    exact = table[(position("method") * len(ns) + position("n")) * len(es) + position("exact_max_nodes")]
     cols = np.where(exact, n, per_cell("probes", float))
     shape = (max(size, 1),)
     out = {"n": n, "d": d, "cols": cols, "depth": per_cell("depth", float), "exact": exact,
@@ -263,7 +272,7 @@ def estimate_cost(spec: SweepSpec, *, calibrate: bool = True, workers: int | Non
                            "work_units": float(units.sum())}
     if not calibrate or spec.n_cells == 0:
         return est
-    cores = default_workers()
+    cores = num_threads()
     serial = backend == "serial" or workers == 1
     w = 1 if serial else min(workers or cores, spec.n_cells)
     others = max(0.0, os.getloadavg()[0]) if hasattr(os, "getloadavg") else 0.0

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from ..._utils import check_positive_int, optional_import
+from ...operators import num_threads
 from ...errors import ArgumentTypeError, DataError, OversmoothError, ValidationError
 from .. import _simulate
 
 __all__ = ["CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor",
-           "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "default_workers", "run_cell"]
+           "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "run_cell"]
 
 #: Names of the executors :func:`make_executor` builds.
 BACKENDS = ("serial", "process", "dask")
@@ -61,21 +62,6 @@ class CellOutcome:
     error: str | None
     seconds: float
     host: str
-
-
-def default_workers() -> int:
-    """The CPUs this process may use (the default number of pool workers).
-
-    Examples
-    --------
-    >>> from oversmooth.experiments.sweep import default_workers
-    >>> default_workers() >= 1
-    True
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def run_cell(config: Any, threads: int | None = None) -> tuple[list[dict[str, Any]] | None, str | None, float, str]:
@@ -153,7 +139,7 @@ class ProcessExecutor(Executor):
     Parameters
     ----------
     workers : int, optional
-        Worker processes (default: every usable core).
+        Worker processes (default :func:`oversmooth.operators.num_threads`: every usable core).
     retries : int
         How many times a cell whose worker died is rerun before it is reported failed.
     cell_fn : callable, optional
@@ -183,7 +169,7 @@ class ProcessExecutor(Executor):
         configs = list(configs)
         if not configs:
             return
-        n = min(self.workers or default_workers(), len(configs))
+        n = min(self.workers or num_threads(), len(configs))
         queue = list(range(len(configs)))[::-1]  # a stack: pop() takes the next cell in grid order
         deaths = [0] * len(configs)
         fruitless = 0  # pools in a row that broke before finishing any cell
