@@ -24,8 +24,8 @@ from typing import Sequence
 from .._progress import Progress
 from .._version import __version__
 from ..errors import ValidationError
-from ..experiments import ROW_COLUMNS, use_backend
-from ..tables import write_csv
+from ..experiments import use_backend
+from ..tables import SIMULATE_COLUMNS, write_csv
 from ._claims import CLAIM_IDS, CLAIMS, FULL, QUICK, RULE_CHANGES, judge_claim, run_claim
 from ._core import Claim, ClaimResult, Measured, RuleChange, Scale, Verdict
 from ._html import write_report
@@ -62,9 +62,10 @@ def _write_tables(res: ClaimResult, out: Path) -> None:
         if name == "training":  # not a simulation table: its own columns (oversmooth.training.TRAIN_COLUMNS)
             write_csv(rows, out / "results" / f"{name}.csv")
             continue
-        extra = [k for k in rows[0] if k not in ROW_COLUMNS and k not in ("class_means", "feature_variance_per_class")]
+        skip = (*SIMULATE_COLUMNS, "class_means", "feature_variance_per_class")
+        extra = [k for k in rows[0] if k not in skip]
         write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *[k for k in extra if k != "label"],
-                                                                  *ROW_COLUMNS])
+                                                                  *SIMULATE_COLUMNS])
 
 
 def _explorer(out: Path, quick: bool) -> str | None:

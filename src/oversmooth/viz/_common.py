@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import log_ndtr
 
+from ..measures import bayes_error
 from ..tables import grouped_mean_sem
 
 __all__ = ["plt_module", "save_figure", "grid", "style_axes", "log2_depth_axis", "errorbar", "line", "log10_bayes", "note", "finish",
@@ -140,7 +140,7 @@ def log10_bayes(separation: float) -> float:
     >>> round(log10_bayes(0.0), 4)
     -0.301
     """
-    return float(log_ndtr(-float(separation) / 2.0) / math.log(10.0))
+    return float(bayes_error(float(separation), log10=True))
 
 
 def finish(fig: Any, title: str) -> Any:
