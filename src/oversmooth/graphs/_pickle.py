@@ -12,7 +12,8 @@ ever running code and without letting a small file declare a large amount of wor
   ``__setstate__`` path, whose raw bytes must be in the file;
 * every length prefix in the stream is checked against the bytes that follow before the
   C unpickler allocates anything (a 14-byte pickle declaring a 1 TB string is refused);
-* after loading, the object is walked once and its *expanded* element count (what
+* after loading (files that did not match a shipped SHA-256), the object is walked once
+  and its *expanded* element count (what
   ``numpy.asarray`` would materialise: list items counted once per reference, array
   elements, string lengths) must not exceed the file's size in bytes: a pickle's element
   costs at least one byte unless sub-lists are shared, which is how a 759-byte file
@@ -146,22 +147,25 @@ def _prescan(raw: bytes, what: str) -> None:
         raise PickleFormatError(f"{what}: cannot be unpickled ({type(exc).__name__}: {exc})") from None
 
 
+_CONTAINERS = (list, tuple, set, frozenset, dict, sp.spmatrix)
+
+
 def _expanded_size(obj: Any, what: str, budget: int) -> int:
     """Elements ``numpy.asarray`` would materialise (shared sub-objects counted per reference); refuse cycles."""
     sizes: dict[int, int] = {}
     on_path: set[int] = set()
     keep: list[Any] = []  # keeps ids stable while walking
 
-    def children(o: Any) -> list[Any] | None:
-        if isinstance(o, (list, tuple, set, frozenset)):
-            return list(o)
+    def children(o: Any) -> list[Any]:
         if isinstance(o, dict):
             return [x for kv in o.items() for x in kv]
         if isinstance(o, sp.spmatrix):
             return list(vars(o).values())
-        return None
+        return list(o)
 
     def leaf(o: Any) -> int:
+        if type(o) is int or type(o) is float:  # the common case, first
+            return 1
         if isinstance(o, np.ndarray):
             if o.dtype.kind not in _ALLOWED_KINDS or o.dtype.hasobject:
                 raise UnsafePickleError(f"{what}: arrays of dtype {o.dtype} are not allowed (only numbers)")
@@ -170,34 +174,38 @@ def _expanded_size(obj: Any, what: str, budget: int) -> int:
             return max(1, len(o))
         return 1
 
+    def cycle() -> PickleFormatError:
+        return PickleFormatError(f"{what}: holds a container that contains itself (a cycle); refused")
+
+    if not isinstance(obj, _CONTAINERS):
+        return leaf(obj)
     stack: list[tuple[Any, bool]] = [(obj, False)]
     while stack:
         o, done = stack.pop()
         i = id(o)
         if done:
-            kids = children(o) or []
-            sizes[i] = 1 + sum(sizes[id(k)] for k in kids)
+            total = 1
+            for k in children(o):
+                total += sizes[id(k)] if isinstance(k, _CONTAINERS) else leaf(k)
+            sizes[i] = total
             on_path.discard(i)
-            if sizes[i] > budget:
+            if total > budget:
                 raise PickleFormatError(f"{what}: expands to more than {budget} elements, more than a file of its "
                                         "size can hold (shared sub-lists); refused")
             continue
         if i in sizes:
             continue
-        kids = children(o)
-        if kids is None:
-            sizes[i] = leaf(o)
-            continue
         if i in on_path:
-            raise PickleFormatError(f"{what}: holds a container that contains itself (a cycle); refused")
+            raise cycle()
         on_path.add(i)
         keep.append(o)
         stack.append((o, True))
-        for k in kids:
-            if id(k) in on_path:
-                raise PickleFormatError(f"{what}: holds a container that contains itself (a cycle); refused")
-            if id(k) not in sizes:
-                stack.append((k, False))
+        for k in children(o):
+            if isinstance(k, _CONTAINERS):
+                if id(k) in on_path:
+                    raise cycle()
+                if id(k) not in sizes:
+                    stack.append((k, False))
     return sizes[id(obj)]
 
 
@@ -213,8 +221,8 @@ def restricted_load(data: bytes | BinaryIO, what: str = "pickle", *, max_element
     max_elements : int, optional
         Largest expanded element count accepted (default: the pickle's size in bytes + 1024).
     verified : bool, default False
-        The bytes matched a shipped SHA-256: skip the opcode pre-scan (the allowed globals
-        and the element bound still apply).
+        The bytes matched a shipped SHA-256 (the genuine file): skip the opcode pre-scan
+        and the element count (the allowed globals still apply).
 
     Raises
     ------
@@ -251,8 +259,9 @@ def restricted_load(data: bytes | BinaryIO, what: str = "pickle", *, max_element
         raise PickleFormatError(f"{what}: declares more data than its {len(raw)} bytes hold; refused") from None
     except Exception as exc:  # noqa: BLE001 - truncated / garbage pickles raise many types
         raise PickleFormatError(f"{what}: cannot be unpickled ({type(exc).__name__}: {exc})") from None
-    budget = len(raw) + 1024 if max_elements is None else int(max_elements)
-    _expanded_size(obj, what, budget)
+    if not verified:
+        budget = len(raw) + 1024 if max_elements is None else int(max_elements)
+        _expanded_size(obj, what, budget)
     return obj
 
 
