@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 sys.path.insert(0, os.path.dirname(__file__))  # make ``_helpers`` importable in every import mode
 
 from oversmooth.graphs import Graph, sample_csbm  # noqa: E402
+from _quick_reproduction import quick_reproduction  # noqa: E402,F401  (the ONE quick reproduction, session-wide)
 
 # Deterministic property tests: derandomize=True makes every run draw the same examples
 # (the "fixed seed" of Hypothesis); no example database is written; no per-example

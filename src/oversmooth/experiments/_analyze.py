@@ -64,11 +64,9 @@ from .._utils import (
     spawn_generators,
 )
 from ..graphs import gaussian_class_features, graph_reach
-from ..measures import EXACT_MAX_NODES, feature_noise_variance, principal_projection, profile_embeddings
-from ..measures._profile import _exact_row_norms
+from ..measures import EXACT_MAX_NODES, feature_noise_variance, principal_projection, profile_embeddings, row_norms_sq
 from ..operators import iter_propagate, normalize_adjacency
 from ._analyze_inputs import (
-    ANALYZE_MAX_BYTES,
     ANALYZE_OPERATORS,
     FEATURE_MODES,
     as_graph,
@@ -91,7 +89,7 @@ from ._analyze_result import (
     recommend,
 )
 
-__all__ = ["AnalysisResult", "analyze_graph", "ANALYZE_MAX_BYTES", "ANALYZE_OPERATORS", "DEFAULT_ALPHAS",
+__all__ = ["AnalysisResult", "analyze_graph", "ANALYZE_OPERATORS", "DEFAULT_ALPHAS",
            "DEPARTURE_FACTOR", "FEATURE_MODES", "DEFAULT_METRICS", "MIXTURE_MAX_NODES"]
 
 #: APPNP teleport weights tried for the recommendation.
@@ -125,6 +123,7 @@ def analyze_graph(
     metrics: Sequence[str] | None = None,
     features_source: str | None = None,
     mixture: bool = False,
+    dtype: str = "float64",
     progress: bool | None = None,
     seed: SeedLike = 0,
 ) -> AnalysisResult:
@@ -191,6 +190,10 @@ def analyze_graph(
         error). Per-node row norms are exact when the variance is, else averages over
         ``probes`` Hutchinson probes (noisy per node, unbiased). Skipped, with the reason in
         the row, above :data:`MIXTURE_MAX_NODES`.
+    dtype : {"float64", "float32"}
+        Precision of the propagated block and the Hutchinson probes (float32: about 2-3x
+        faster propagation, rounding bound in :func:`oversmooth.operators.iter_propagate`; the
+        measures accumulate in float64; exact variances stay float64).
     progress : bool, optional
         Progress bar (rate, ETA) on stderr over the profiled depths; default on for large
         profiles (N x d x depths >= 2e7) when stderr is a terminal.
@@ -203,8 +206,8 @@ def analyze_graph(
         An argument out of range (named), an unusable graph (no labels, one class, a class
         with one node, no edges, fewer than 3 nodes) or split.
     ResourceLimitError
-        The analysis's estimated memory exceeds :data:`ANALYZE_MAX_BYTES` (names ``depth``
-        and gives the estimate), before anything is propagated.
+        The analysis's estimated memory exceeds :func:`oversmooth.graphs.max_bytes` (names
+        ``depth`` and gives the estimate), before anything is propagated.
 
     Returns
     -------
@@ -224,6 +227,8 @@ def analyze_graph(
     depth = check_positive_int(depth, "depth")
     mean_scale = check_positive_float(mean_scale, "mean_scale")
     operator = check_choice(operator, "operator", ANALYZE_OPERATORS)
+    dtype = check_choice(str(np.dtype(dtype)) if dtype in (np.float32, np.float64) else dtype, "dtype",
+                         ("float64", "float32"))
     alpha = check_probability(alpha, "alpha")
     seeds = check_positive_int(seeds, "seeds")
     appnp_seeds = check_positive_int(appnp_seeds, "appnp_seeds")
@@ -266,7 +271,8 @@ def analyze_graph(
 
     # ---- noise model: the paper's feature-noise variance (graph only, times sigma^2)
     (rng_var,) = spawn_generators(rng_probe, 1)
-    var_est = feature_noise_variance(g, depth, sigma=sigma, method=variance, probes=probes, seed=rng_var, **op)
+    var_est = feature_noise_variance(g, depth, sigma=sigma, method=variance, probes=probes, seed=rng_var, dtype=dtype,
+                                     **op)
     method = var_est.method
     signal = np.where((labels >= 0)[:, None], mu[np.clip(labels, 0, None)], mu.mean(axis=0))
 
@@ -280,7 +286,7 @@ def analyze_graph(
                     "O(samples N K) per depth)")
         notes.append(mix_note)
     elif mixture and method == "exact":
-        node_var = _exact_row_norms(P, depth, op or {"operator": "gcn"}, None) * sigma**2
+        node_var = row_norms_sq(P, depth, **(op or {"operator": "gcn"})) * sigma**2
     elif mixture:
         blocks.append(2.0 * spawn_generators(rng_mix, 1)[0].integers(0, 2, size=(g.n_nodes, probes)) - 1.0)
     rng_mc_mix = spawn_generators(rng_mix, 2)[1]
@@ -305,7 +311,7 @@ def analyze_graph(
                        node_var=node_var, probes=probes, rng_mc=spawn_generators(rng_probe, 1)[0], rng_mix=rng_mc_mix)
 
     def measured_layers() -> Iterator[np.ndarray]:
-        for n, h in enumerate(iter_propagate(P, block, depth, **op)):
+        for n, h in enumerate(iter_propagate(P, block, depth, dtype=dtype, **op)):
             yield meter.measure(n, h)
 
     rows = meter.rows
@@ -389,7 +395,7 @@ def analyze_graph(
               "operator": {"gcn": "D^-1 A", "corrected": "D^-1 A - 1 pi^T", "appnp": "APPNP"}[operator],
               "operator_name": operator, "alpha": alpha if operator == "appnp" else None,
               "class_ids": class_ids.tolist(), "noise_model": noise_model, "metrics": list(metrics),
-              "mixture": bool(mixture)}
+              "mixture": bool(mixture), "dtype": dtype}
     res = AnalysisResult(g0.name, fit, rows, reach, rec, departures, appnp_rows, config, notes, features=info)
     check_finite(res, profile_keys)
     res.seconds = time.perf_counter() - t0

@@ -12,11 +12,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._utils import check_choice
-from ..errors import ArgumentTypeError, ResourceLimitError, ValidationError
-from ..graphs import Graph, random_split, read_graph, resolve_split
+from ..errors import ArgumentTypeError, ValidationError
+from ..graphs import Graph, check_bytes, max_bytes, random_split, read_graph, resolve_split
 from ..measures import PROBE_MAX_TRAIN, PROFILE_METRICS
 
-__all__ = ["FEATURE_MODES", "ANALYZE_OPERATORS", "ANALYZE_MAX_BYTES", "analyze_memory_estimate", "check_analysis_size",
+__all__ = ["FEATURE_MODES", "ANALYZE_OPERATORS", "analyze_memory_estimate", "check_analysis_size",
            "as_graph", "select_features", "resolve_metrics", "resolve_splits", "cap_train", "describe_features",
            "graph_notes"]
 
@@ -25,8 +25,6 @@ FEATURE_MODES = ("auto", "gaussian", "real")
 #: ``operator=`` choices: the paper's GCN ``D^-1 A`` (self-loops), the corrected convolution
 #: ``P - 1 pi^T`` (Wang, Baranwal, Fountoulakis 2024), APPNP with teleport ``alpha``.
 ANALYZE_OPERATORS = ("gcn", "corrected", "appnp")
-#: An analysis whose estimated memory exceeds this is refused up front (:class:`~oversmooth.errors.ResourceLimitError`).
-ANALYZE_MAX_BYTES = 16 * 2**30
 _OPERATOR_TEXT = {"gcn": "P = D^-1 A with self-loops added (A_ii = 1), as in the paper",
                   "corrected": "the corrected convolution P - 1 pi^T (P = D^-1 A with self-loops; Wang, Baranwal, "
                                "Fountoulakis 2024): no [sigma^2/N, sigma^2] variance bounds apply",
@@ -55,15 +53,16 @@ def analyze_memory_estimate(n_nodes: int, n_stored: int, columns: int, depth: in
 
 def check_analysis_size(n_nodes: int, n_stored: int, columns: int, depth: int, *, exact: bool,
                         mixture: bool) -> None:
-    """Refuse (naming ``depth``) an analysis estimated above :data:`ANALYZE_MAX_BYTES`."""
+    """Refuse (naming ``depth``) an analysis estimated above the package's memory budget.
+
+    The budget is :func:`oversmooth.graphs.max_bytes` (``$OVERSMOOTH_MAX_BYTES``, else the
+    machine's memory); the error is :class:`~oversmooth.errors.ResourceLimitError`.
+    """
     need = analyze_memory_estimate(n_nodes, n_stored, columns, depth, exact=exact, mixture=mixture)
-    if need > ANALYZE_MAX_BYTES:
-        per = need / max(depth + 1, 1)
-        fit = int(ANALYZE_MAX_BYTES // per) - 1 if per > 0 else depth
-        raise ResourceLimitError(
-            f"depth={depth} needs an estimated {need / 2**30:.3g} GiB ({per / 2**10:.3g} KiB per depth on "
-            f"{n_nodes} nodes, {columns} propagated columns); the limit is {ANALYZE_MAX_BYTES / 2**30:.3g} GiB: "
-            f"use depth <= {max(fit, 0)}")
+    per = need / max(depth + 1, 1)
+    fit = max(int((max_bytes() - need + (depth + 1) * per) // per) - 1, 0)
+    check_bytes(need, f"depth={depth}", f"{per / 2**10:.3g} KiB per depth on {n_nodes} nodes and {columns} "
+                                        f"propagated columns: use depth <= {fit}")
 
 
 def as_graph(graph: Any) -> Graph:

@@ -23,13 +23,17 @@ from ._embeddings import (
 from ._mixture import MIXTURE_METHODS, MIXTURE_PRIORS, TAIL_SIGMAS, MixtureBayesError, mixture_bayes_error
 from ._probe import linear_probe, probe_accuracy
 from ._reduce import principal_projection
-from ._profile import (
-    DEPTH_PROFILE_METRICS,
+from ._profile import DEPTH_PROFILE_METRICS, depth_profile
+from ._variance import (
     EXACT_MAX_NODES,
+    VARIANCE_METHODS,
     VarianceEstimate,
-    depth_profile,
     feature_noise_variance,
+    memory_estimate,
+    resolve_variance_method,
+    row_norms_sq,
 )
+from ._edges import SMOOTHNESS_EXACT_MAX_NODES, SMOOTHNESS_SAMPLE_NODES
 from ._smoothness import (
     GDR_MAX_NODES,
     MADGAP_EXACT_MAX_NODES,
@@ -73,6 +77,12 @@ __all__ = [
     "VarianceEstimate",
     "depth_profile",
     "feature_noise_variance",
+    "row_norms_sq",
+    "resolve_variance_method",
+    "memory_estimate",
+    "VARIANCE_METHODS",
+    "SMOOTHNESS_EXACT_MAX_NODES",
+    "SMOOTHNESS_SAMPLE_NODES",
     "bayes_error",
     "bayes_error_lda",
     "class_indicator",
