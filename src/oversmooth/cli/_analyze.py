@@ -228,8 +228,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             atomic_write_text(args.json, json.dumps(out, allow_nan=False, indent=1) + "\n")
             print(f"wrote {args.json}")
     if args.figure:
-        from ..viz import save_figure
-        from ..viz._analyze import figure_analysis
+        from ..viz import figure_analysis, save_figure
 
         paths = save_figure(figure_analysis(out), args.figure)
         if args.json != "-":
