@@ -19,7 +19,14 @@ DTYPES = ("float32", "float64")
 
 
 def torch_dtype(dtype: str) -> torch.dtype:
-    """``"float32"`` / ``"float64"`` -> the torch dtype (``ValueError`` otherwise)."""
+    """``"float32"`` / ``"float64"`` -> the torch dtype (``ValueError`` naming ``dtype`` otherwise).
+
+    Examples
+    --------
+    >>> from oversmooth.training import torch_dtype
+    >>> torch_dtype("float64")
+    torch.float64
+    """
     return {"float32": torch.float32, "float64": torch.float64}[check_choice(dtype, "dtype", DTYPES)]
 
 

@@ -460,6 +460,15 @@ class RunContext:
     self-loops included, its features as fed to the model), ``P`` (the operator),
     ``inputs`` (the model's input tensor), ``split`` (train, val, test index arrays),
     ``seed`` (the replicate seed).
+
+    Examples
+    --------
+    >>> from oversmooth.training import TrainingConfig, run_training
+    >>> seen = []
+    >>> _ = run_training(TrainingConfig(models=("linear",), depths=(2,), widths=(8,), n=(120,), seeds=1,
+    ...                                 max_epochs=3), progress=False, on_model=seen.append)
+    >>> type(seen[0].model).__name__, seen[0].row["depth"], len(seen[0].split)
+    ('LinearGNN', 2, 3)
     """
 
     def __init__(self, **kw: Any):

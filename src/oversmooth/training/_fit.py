@@ -38,7 +38,15 @@ EpochCallback = Callable[[int, int, float, float], None]
 
 @dataclass
 class FitResult:
-    """Outcome of :func:`fit`: accuracies of the best-validation state and the training trace."""
+    """Outcome of :func:`fit`: accuracies of the best-validation state and the training trace.
+
+    Examples
+    --------
+    >>> from oversmooth.training import FitResult
+    >>> r = FitResult(train_acc=1.0, val_acc=0.9, test_acc=0.8, final_loss=0.1, best_epoch=3, epochs=5)
+    >>> r.test_acc, r.grad_norm_start
+    (0.8, [])
+    """
 
     train_acc: float
     val_acc: float

@@ -113,7 +113,17 @@ def input_dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 def layer_grad_norms(model: nn.Module) -> list[float]:
-    """Euclidean norm of the gradient of each layer's parameters, input side first."""
+    """Euclidean norm of the gradient of each layer's parameters, input side first.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from oversmooth.training import LinearClassifier, layer_grad_norms
+    >>> m = LinearClassifier(3, 2)
+    >>> m(torch.ones(4, 3)).sum().backward()
+    >>> len(layer_grad_norms(m)), layer_grad_norms(m)[0] > 0
+    (1, True)
+    """
     return [_grad_norm(layer.parameters()) for layer in model.layers()]  # type: ignore[operator]
 
 
