@@ -176,9 +176,9 @@ def test_probe_mask_forms_and_errors():
                           test_mask=torch.arange(10, 20)) == ref
     with pytest.raises(ValueError, match="test_mask was given without train_mask"):
         probe_accuracy(x, y, test_mask=mask)
-    with pytest.raises(ValueError, match="train_mask is a boolean mask of length 3"):
+    with pytest.raises(ValueError, match="train_mask is a boolean mask of"):
         probe_accuracy(x, y, train_mask=np.array([True, False, True]))
-    with pytest.raises(ValueError, match=r"train_mask holds node ids 0\.\.25"):
+    with pytest.raises(ValueError, match="train_mask holds node id"):
         probe_accuracy(x, y, train_mask=[0, 25])
     with pytest.raises(ValueError, match="test_mask selects no labelled node"):
         probe_accuracy(x, np.where(np.arange(20) < 10, y, -1), train_mask=np.arange(10), test_mask=np.arange(10, 20))

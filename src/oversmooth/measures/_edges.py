@@ -40,6 +40,14 @@ class EdgeArrays(NamedTuple):
     node without its self-loop, ``n_neighbours`` its number of neighbours other than
     itself and ``adjacency`` the symmetric off-diagonal CSR adjacency. Built by
     :func:`edge_arrays`; pass as ``edges=`` to reuse across layers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.measures import edge_arrays
+    >>> e = edge_arrays(np.array([[0, 1], [1, 2]]), n_nodes=3)
+    >>> e.n_nodes, e.n_neighbours.tolist()
+    (3, [1, 2, 1])
     """
 
     rows: np.ndarray

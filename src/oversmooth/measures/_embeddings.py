@@ -32,6 +32,7 @@ import numpy as np
 
 from .._progress import Progress
 from .._utils import SeedLike, optional_import, spawn_generators
+from ..operators import blas_threads
 from ._geometry import (
     SHRINKAGE_RATIO,
     _between_of,
@@ -245,6 +246,11 @@ class _LayerMeter:
             self.info["n_train"], self.info["n_test"] = int(tr.size), int(te.size)
 
     def measure(self, layer: int, h: np.ndarray) -> dict[str, Any]:
+        """One layer's row; BLAS capped at one thread (threadpoolctl, when installed: see ``blas_threads``)."""
+        with blas_threads(1):
+            return self._measure(layer, h)
+
+    def _measure(self, layer: int, h: np.ndarray) -> dict[str, Any]:
         sm, m = self.sm, self.metrics
         row: dict[str, Any] = {"layer": layer, "n_nodes": int(h.shape[0]), "dim": int(h.shape[1])}
         notes: list[str] = []

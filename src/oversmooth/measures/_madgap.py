@@ -35,6 +35,14 @@ class HopMasks(NamedTuple):
     ``rmt_hops`` hops away, the source included) within the graph (``"remote"``) or
     within the source's component ``component`` (``"ignore"``). ``n_rmt`` counts each
     remote set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from oversmooth.measures import hop_masks
+    >>> m = hop_masks(np.array([[0, 1, 2], [1, 2, 3]]), neb_hops=1, rmt_hops=3, sources=[0])  # path 0-1-2-3
+    >>> m.n_nodes, m.sources.tolist(), int(m.n_rmt[0])
+    (4, [0], 1)
     """
 
     sources: np.ndarray

@@ -7,7 +7,6 @@ builder shared with :func:`~oversmooth.measures.depth_profile` and the up-front 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,14 @@ VARIANCE_METHODS = ("auto", "exact", "hutchinson")
 @dataclass(frozen=True)
 class VarianceEstimate:
     """Feature-noise variance per depth (rows) and class (columns), times ``sigma^2``.
+
+    Examples
+    --------
+    >>> from oversmooth.graphs import sample_csbm
+    >>> from oversmooth.measures import feature_noise_variance
+    >>> v = feature_noise_variance(sample_csbm(200, p=0.05, q=0.01, seed=0), 2)
+    >>> v.method, v.per_class.shape, v.pooled.shape
+    ('exact', (3, 2), (3,))
 
     Attributes
     ----------
@@ -308,16 +315,9 @@ def check_memory(n_nodes: int, nnz: int, columns: int, what: str, hint: str, **k
 
 
 def _memory_budget() -> int:
-    env = os.environ.get("OVERSMOOTH_MAX_BYTES", "").strip()
-    if env:
-        try:
-            return max(1, int(float(env)))
-        except ValueError:
-            raise ValidationError(f"OVERSMOOTH_MAX_BYTES must be a number of bytes, got {env!r}") from None
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        return 16 * 2**30
+    from ..graphs import max_bytes  # the package's one budget ($OVERSMOOTH_MAX_BYTES, else the physical memory)
+
+    return int(max_bytes())
 
 
 def row_norms_sq(P: Any, depth: int, *, operator: str = "gcn", alpha: float = 0.1, pairnorm_scale: float = 1.0,
