@@ -19,7 +19,7 @@ import pytest
 
 from oversmooth.report import CLAIM_IDS
 
-from _quick_reproduction import SIMULATED, TRAINED, quick_reproduction  # noqa: F401  (session fixture)
+from _quick_reproduction import SIMULATED, TRAINED  # the session fixture quick_reproduction is in conftest.py
 
 MAX_OPEN_PRE_LINES = 40
 

@@ -12,15 +12,17 @@ import re
 from oversmooth.experiments import ROW_COLUMNS, read_csv
 from oversmooth.report import CLAIM_IDS, CLAIMS, reproduce
 
-from _quick_reproduction import SIMULATED, TRAINED, quick_reproduction  # noqa: F401  (session fixture)
+from _quick_reproduction import SIMULATED, TRAINED  # the session fixture quick_reproduction is in conftest.py
 
 STATUSES = {"PASS", "FAIL", "NOT RUN"}
 
 # The quick run's statuses (seed 0), pinned: a claim that flips (PASS -> FAIL or back) fails
-# test_quick_statuses_pinned, which prints its numbers and explanation. Measured on the committed tree.
+# test_quick_statuses_pinned, which prints its numbers and explanation. Measured on the committed tree after the
+# lead's training streams change (7a09ed4, d2f8481): training FAIL (SGC - linear = -0.045 at depth 2, 2 seeds of
+# N=1000, beyond the 0.03 shallow tolerance; the rule is not moved), real_gnn PASS (an undertrained smoke test).
 QUICK_STATUS = {
     "mixing": "PASS", "denoising": "PASS", "optimal_depth": "PASS", "appnp_vs_gcn": "PASS", "pairnorm": "PASS",
-    "real_graphs": "PASS", "training": "PASS", "real_gnn": "FAIL", "corrected_conv": "FAIL",
+    "real_graphs": "PASS", "training": "FAIL", "real_gnn": "PASS", "corrected_conv": "FAIL",
 }
 
 
