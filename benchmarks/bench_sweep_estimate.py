@@ -2,7 +2,8 @@
 
 Runs the dry-run estimate (:func:`oversmooth.experiments.estimate_cost`, calibrated by timing a
 few small cells of the spec here, now) and then the sweep itself on the same executor
-(a local process pool of ``--workers`` workers, default every core) into a temporary
+(a local process pool of ``--workers`` workers, default every core; ``--workers 1`` runs in this
+process, as the command line does) into a temporary
 directory, sampling the 1-minute load average every 5 s. Reports estimate, measured wall
 time, their ratio, and the load (the machine may be shared).
 
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from oversmooth._version import __version__
 from oversmooth.experiments import estimate_cost, load_spec, run_sweep
-from oversmooth.experiments.sweep import ProcessExecutor
+from oversmooth.experiments.sweep import ProcessExecutor, SerialExecutor
 from oversmooth.operators import num_threads
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     up_estimate = _uptime()
     print(f"oversmooth {__version__}: {args.spec}: {spec.n_cells} cells, {workers} workers; {up_estimate}", flush=True)
     t0 = time.perf_counter()
-    est = estimate_cost(spec, workers=workers, backend="process")
+    serial = workers == 1  # as the command line: one worker runs in this process, products threaded
+    est = estimate_cost(spec, workers=workers, backend="serial" if serial else "process")
     dry = time.perf_counter() - t0
     print(f"estimate: {est['seconds_estimate']:.0f} s (cell time {est['seconds_one_worker']:.0f} s, load of others "
           f"{est['load_others']}; dry run took {dry:.1f} s)", flush=True)
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     th.start()
     with tempfile.TemporaryDirectory() as tmp:
         t1 = time.perf_counter()
-        s = run_sweep(spec, tmp, executor=ProcessExecutor(workers), progress=sys.stderr.isatty())
+        executor = SerialExecutor() if serial else ProcessExecutor(workers)
+        s = run_sweep(spec, tmp, executor=executor, progress=sys.stderr.isatty())
         wall = time.perf_counter() - t1
     stop.set()
     th.join()
@@ -80,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
           f"load average during the run {min(loads):.1f}..{max(loads):.1f} (mean {sum(loads) / len(loads):.1f})",
           flush=True)
     rec = {"benchmark": "sweep_estimate", "oversmooth_version": __version__,
-           "estimator": "CPU-time calibration, core share measured during calibration, autogroup-aware", "spec": os.path.relpath(args.spec, ROOT),
-           "cells": spec.n_cells, "seeds": spec.seeds, "workers": workers, "cpus": os.cpu_count(),
+           "estimator": "CPU-time calibration, core share measured during calibration, autogroup-aware",
+           "spec": os.path.relpath(args.spec, ROOT),
+           "cells": spec.n_cells, "seeds": spec.seeds, "workers": workers, "executor": executor.describe(), "cpus": os.cpu_count(),
            "python": platform.python_version(), "estimate_s": round(est["seconds_estimate"], 1),
            "estimate_cell_time_s": round(est["seconds_one_worker"], 1), "dry_run_s": round(dry, 1),
            "load_others_at_estimate": est["load_others"], "measured_s": round(wall, 1),

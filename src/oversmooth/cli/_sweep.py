@@ -118,7 +118,8 @@ def add_parser(sub: Any) -> None:
         "  oversmooth sweep spec.toml --dask-local 2\n  oversmooth sweep --status sweep-out",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("target", metavar="SPEC|OUT", help="the spec file (.toml, .json, .yaml), or with --status the output "
+    p.add_argument("target", metavar="SPEC|OUT", help="the spec file (.toml, .json, .yaml), or with --status the "
+                   "output "
                    "directory")
     p.add_argument("--out", default=None, help="output directory (default: [sweep] out of the spec)")
     p.add_argument("--workers", type=int, default=None,

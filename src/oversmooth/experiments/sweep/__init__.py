@@ -53,7 +53,8 @@ from .store import STORE_FILENAME, ResultStore, check_store_file, open_store
 __all__ = [
     "SpecError", "SweepSpec", "Cell", "parse_spec", "load_spec", "expand_axis", "cell_key", "cell_seed",
     "CONFIG_FIELDS", "MEASURE_COLUMNS", "STORE_CONFIG_COLUMNS", "MAX_CELLS", "MAX_ROWS_PER_CELL", "MAX_SPEC_BYTES",
-    "CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "run_cell",
+    "CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor",
+    "make_executor", "run_cell",
     "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES",
     "DirectoryLock", "SweepLockedError", "LOCK_FILENAME",
     "ResultStore", "STORE_FILENAME", "check_store_file", "open_store",

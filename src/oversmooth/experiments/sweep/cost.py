@@ -146,7 +146,8 @@ def check_memory(spec: SweepSpec) -> None:
         names = "probes" if block else "n, p, q"
         raise ResourceLimitError(
             f"{spec.source}: {names}: cell {i} ({axes}) needs about {mem[i] / 2**30:,.1f} GiB of memory (N = "
-            f"{arr['n'][i]:,.0f} nodes, mean degree {arr['d'][i]:,.3g}, {arr['cols'][i]:,.0f} columns), more than the {limit / 2**30:,.1f} GiB "
+            f"{arr['n'][i]:,.0f} nodes, mean degree {arr['d'][i]:,.3g}, {arr['cols'][i]:,.0f} columns), more than "
+            f"the {limit / 2**30:,.1f} GiB "
             f"available (OVERSMOOTH_MAX_MEMORY_GB); lower {names}")
 
 

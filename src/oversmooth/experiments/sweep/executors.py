@@ -37,7 +37,8 @@ from ...operators import num_threads
 from ...errors import ArgumentTypeError, DataError, OversmoothError, ValidationError
 from .. import _simulate
 
-__all__ = ["CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor",
+__all__ = ["CellOutcome", "WorkerPoolError", "Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor",
+           "make_executor",
            "BACKENDS", "WORKER_THREADS", "MAX_POOL_RETRIES", "run_cell"]
 
 #: Names of the executors :func:`make_executor` builds.

@@ -49,7 +49,8 @@ def _read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); a spec is a TOML, JSON or YAML text file") from None
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start}); a spec is a TOML, JSON or YAML text file"
+                        ) from None
 
 
 def _yaml_load(path: Path, text: str) -> Any:
