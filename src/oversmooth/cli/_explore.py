@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--results", default=None, help="results to overlay: a CSV (reproduce's results/*.csv), "
                    "simulate --json output, JSON lines of simulate rows, or a sweep's output directory")
     p.add_argument("--grid", choices=list(GRID_CHOICES), default="default", help="fresh measured grid simulated at build "
-                   "time: default (24 cells, N = 500 and 2000, ~6 s of CPU), small (6 cells, N = 500, ~2 s) or none")
+                   "time: default (24 cells, N = 500 and 2000, ~8 s of CPU), small (6 cells, N = 500, ~2 s) or none")
     from ._common import integer
 
     p.add_argument("--seed", type=integer, default=0, help="seed of the fresh grid (default 0)")

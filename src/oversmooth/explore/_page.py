@@ -64,7 +64,7 @@ def write_explorer(out_dir: str | Path, *, results: str | Path | None = None, gr
         Results to overlay (see :func:`read_results`): a CSV such as ``reproduce``'s
         ``results/*.csv``, ``simulate --json`` output, JSON lines, or a sweep's output directory.
     grid : {'default', 'small', 'none'}
-        A fresh measured grid to overlay as well (``default``: 24 cells at N = 500 and 2000, about 6 s of CPU;
+        A fresh measured grid to overlay as well (``default``: 24 cells at N = 500 and 2000, about 8 s of CPU;
         ``small``: 6 cells at N = 500, about 2 s; ``none``).
     seed : int, default 0
         Seed of the fresh grid.
