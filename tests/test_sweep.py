@@ -617,3 +617,15 @@ def test_an_unreachable_dask_scheduler_is_one_error_within_the_timeout():
     with pytest.raises(DataError, match="could not connect to the Dask scheduler at tcp://127.0.0.1:1 within 1 s"):
         run_cells([SimulationConfig(n=200, depth=1)], DaskExecutor("tcp://127.0.0.1:1", connect_timeout=1))
     assert time.perf_counter() - t < 15
+
+
+def test_store_creation_is_atomic_and_cleans_what_a_killed_creation_left(tmp_path):
+    dead = tmp_path / f".{STORE_FILENAME}.tmp-999999999"
+    dead.write_bytes(b"half a store")
+    (tmp_path / f".{STORE_FILENAME}.tmp-999999999-wal").write_bytes(b"x")
+    store = ResultStore.create(tmp_path, ["x"], {"seed": 0})
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [STORE_FILENAME]
+    (tmp_path / "sub").write_text("a file where the output directory should be")
+    with pytest.raises(DataError, match="is a file, not a directory"):
+        ResultStore.create(tmp_path / "sub", ["x"], {"seed": 0})

@@ -24,7 +24,7 @@ from ..._progress import Progress
 from ..._utils import optional_import
 from ..._version import __version__
 from ...errors import ValidationError
-from .executors import CellOutcome, Executor, SerialExecutor, make_executor
+from .executors import CellOutcome, Executor, SerialExecutor, make_executor, run_cell
 from .lock import DirectoryLock
 from .spec import STORE_CONFIG_COLUMNS, Cell, SpecError, SweepSpec, parse_spec
 from .store import ResultStore
@@ -319,7 +319,7 @@ def run_cells(configs: Sequence[Any], executor: Executor | None = None, *, backe
         else:
             executor = _CURRENT.get() or SerialExecutor()
     configs = list(configs)
-    if isinstance(executor, SerialExecutor):
+    if isinstance(executor, SerialExecutor) and executor.cell_fn is run_cell:
         from .. import _simulate
 
         return [_simulate.run_simulation(c) for c in configs]  # errors keep their type and traceback

@@ -145,11 +145,23 @@ def check_store_file(path: str | Path) -> list[str]:
     return columns
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else (or not ours to ask)
+        return True
+    return True
+
+
 def _create_file(path: Path, columns: Sequence[str], items: dict[str, Any]) -> None:
     """Build a new store under a temporary name, then move it into place (never half-created)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
-        leftover.unlink(missing_ok=True)
+    for old in path.parent.glob(f".{path.name}.tmp-*"):  # left by a creation that was killed
+        pid = old.name.rsplit("-", 1)[-1] if not old.name.endswith(("-wal", "-shm")) else old.name.split("-")[-2]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
+            old.unlink(missing_ok=True)
     conn = sqlite3.connect(str(tmp), isolation_level=None)
     try:
         data_cols = [c for c in columns if c not in BOOK_COLUMNS]
@@ -224,7 +236,10 @@ class ResultStore:
         path = out / STORE_FILENAME
         items = {**meta, "columns": list(columns), "schema_version": SCHEMA_VERSION}
         if not path.exists():
-            _create_file(path, columns, items)
+            try:
+                _create_file(path, columns, items)
+            except sqlite3.Error as exc:
+                raise DataError(f"{path} cannot be created: {exc}") from None
             return cls(path, columns)
         old_cols = check_store_file(path)
         if old_cols != list(columns):
