@@ -111,7 +111,7 @@ def _target(e: dict[str, Any]) -> tuple[str, float | None]:
 def summary(numbers: dict[str, Any]) -> str:
     ruled = [e for e in numbers.values() if e["pass"] is not None]
     dev = [abs(e["measured_rate"] - _target(e)[1]) for e in ruled if _target(e)[1] is not None]
-    return (f"{sum(e['pass'] for e in ruled)}/{len(ruled)} configs ok; rate within "
+    return (f"{sum(e['pass'] for e in ruled)}/{len(ruled)} ruled configs ok; rate within "
             f"{fmt(max(dev))} of theory (tol {RATE_TOL})")
 
 
