@@ -29,6 +29,8 @@ __all__ = ["EXACT_MAX_NODES", "VARIANCE_METHODS", "VarianceEstimate", "feature_n
 
 EXACT_MAX_NODES = 5000
 _CHUNK_ENTRIES = 8_000_000
+_CALIBRATION = 1.2  # the counted arrays were 1/1.16 of the measured peak RSS at N = 1e6 (float32, 2.55 GiB)
+_INTERPRETER_BYTES = 200 * 2**20  # Python, NumPy and SciPy themselves
 _SMALL_BLOCK = 2**24  # probe blocks up to this many entries are built and summed in one piece (as before)
 VARIANCE_METHODS = ("auto", "exact", "hutchinson")
 
@@ -263,14 +265,16 @@ def probe_layers(P: Any, parts: list[np.ndarray], rng: np.random.Generator | Non
     nq = 0 if q is None else 1
     kw = {"reference": reference, "affine": affine, "backend": backend, **op}
     if dtype == np.float64 or rng is None or probes == 0 or op.get("operator") == "pairnorm":
-        block = probe_block(parts, rng, probes, q, np.float64)
-        for h in iter_propagate(P, block, depth, **kw):
+        for h in iter_propagate(P, probe_block(parts, rng, probes, q, np.float64), depth, **kw):  # block not kept
             yield h[:, :width], h[:, width + nq:], (h[:, width] if nq else None)
         return
-    main = probe_block(parts + ([] if q is None else [q[:, None]]), None, 0, None, np.float64)
-    z = probe_block([np.zeros((main.shape[0], 0), dtype=dtype)], rng, probes, q, dtype, q_column=False)
+    n = parts[0].shape[0]
     kw32 = {**kw, "reference": None, "affine": None}
-    for h, hz in zip(iter_propagate(P, main, depth, **kw), iter_propagate(P, z, depth, dtype=dtype, **kw32)):
+    main = iter_propagate(P, probe_block(parts + ([] if q is None else [q[:, None]]), None, 0, None, np.float64),
+                          depth, **kw)
+    probe = iter_propagate(P, probe_block([np.zeros((n, 0), dtype=dtype)], rng, probes, q, dtype, q_column=False),
+                           depth, dtype=dtype, **kw32)
+    for h, hz in zip(main, probe):
         yield h[:, :width], hz, (h[:, width] if nq else None)
 
 
@@ -283,8 +287,10 @@ def memory_estimate(n_nodes: int, nnz: int, columns: int, *, dtype: Any = "float
     kernel's copy in ``dtype`` (and its cache tiles when blocked), the edge arrays of the
     smoothness measures (about 32 bytes per nonzero), the propagated block three times
     (input, current layer, next layer; ``columns`` of ``dtype``) and the exact path's identity
-    chunks (``exact_columns`` float64 columns). Within 10-20% of the measured peak RSS at
-    N = 1e5..1e6 (benchmarks/results/torch_peer.json).
+    chunks (``exact_columns`` float64 columns); times 1.2 plus 200 MiB for the interpreter,
+    calibrated on the measured peak RSS of the N = 1e6, depth-32, 32-probe float32 profile
+    (2.55 GiB; benchmarks/results/torch_peer.json). For N = 1e7 and 2e8 nonzeros it says about
+    25.7 GiB in float32 and 29.1 GiB in float64 with the smoothness measures, 18.0 / 21.3 GiB without.
 
     Examples
     --------
@@ -297,7 +303,8 @@ def memory_estimate(n_nodes: int, nnz: int, columns: int, *, dtype: Any = "float
     matrices = nnz * (12 + 12 + 8) + nnz * (4 + item) * (1 if item == 8 else 2) + 3 * n * 8
     edges = nnz * 32 + n * 24 if smoothness else 0
     block = 3 * n * int(columns) * item + n * int(columns)  # + the int8 probe draw
-    return matrices + edges + block + 2 * n * int(exact_columns) * 8 + 64 * n
+    raw = matrices + edges + block + 2 * n * int(exact_columns) * 8 + 64 * n
+    return int(_CALIBRATION * raw) + _INTERPRETER_BYTES
 
 
 def check_memory(n_nodes: int, nnz: int, columns: int, what: str, hint: str, **kwargs: Any) -> int:

@@ -218,8 +218,11 @@ def iter_propagate(
         h0 = h0[:, None]
     if h0.ndim != 2 or h0.shape[0] != P.shape[0]:
         raise ValidationError(f"x must have {P.shape[0]} rows (one per node), got shape {np.shape(x)}")
+    x = None  # the caller's array is not kept alive by this generator
     h = h0
     yield h0[:, 0].copy() if squeeze else h0.copy()
+    if operator != "appnp":
+        h0 = None  # only APPNP's teleport term needs h(0) after the first layer
     matmul = _matmul(P, dtype, backend, device) if depth else None
     u, w = _principal_pair(P, principal) if operator == "corrected" and depth else (None, None)
     for _ in range(depth):
