@@ -15,9 +15,10 @@ import numpy as np
 
 from ..errors import ValidationError
 from .._utils import SeedLike, check_positive_int, check_random_state, spawn_generators
-from ._inputs import _to_numpy, as_embedding, as_labels
+from ..graphs import as_node_index, random_split
+from ._inputs import as_embedding, as_labels
 
-__all__ = ["linear_probe", "probe_accuracy", "as_node_index"]
+__all__ = ["linear_probe", "probe_accuracy"]
 
 
 def _softmax_loss(w_flat: np.ndarray, x: np.ndarray, y: np.ndarray, k: int, reg: float) -> tuple[float, np.ndarray]:
@@ -91,42 +92,6 @@ def linear_probe(x_train: np.ndarray, y_train: np.ndarray, x_eval: Sequence[np.n
     return (preds, theta) if return_params else preds
 
 
-def as_node_index(mask: Any, n_nodes: int, name: str) -> np.ndarray:
-    """A boolean mask (N,) or an index array (NumPy or torch) -> sorted unique int64 node ids.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from oversmooth.measures._probe import as_node_index
-    >>> as_node_index(np.array([True, False, True]), 3, "train_mask").tolist()
-    [0, 2]
-    >>> as_node_index([2, 0, 2], 3, "test_mask").tolist()
-    [0, 2]
-    """
-    arr = np.asarray(_to_numpy(mask))
-    if arr.ndim != 1:
-        raise ValidationError(f"{name} must be a boolean mask of length {n_nodes} or a 1-D array of node ids, "
-                         f"got shape {arr.shape}")
-    if arr.dtype == bool:
-        if arr.size != n_nodes:
-            raise ValidationError(f"{name} is a boolean mask of length {arr.size}; it needs one entry per node ({n_nodes})")
-        return np.flatnonzero(arr).astype(np.int64)
-    if arr.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise ValidationError(f"{name} must be a boolean mask or integer node ids, got dtype {arr.dtype}")
-    if int(arr.min()) < 0 or int(arr.max()) >= n_nodes:
-        raise ValidationError(f"{name} holds node ids {int(arr.min())}..{int(arr.max())}; they must be in "
-                         f"0..{n_nodes - 1}")
-    return np.unique(arr.astype(np.int64))
-
-
-def _random_split(labels: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from ..graphs import random_split
-
-    return random_split(labels, rng)
-
-
 def _resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
                         seed: SeedLike) -> tuple[np.ndarray, np.ndarray, str]:
     """(train, test) node ids among the labelled nodes, and a short description of the split."""
@@ -135,7 +100,7 @@ def _resolve_probe_split(labels: np.ndarray, train_mask: Any, test_mask: Any,
         raise ValidationError("test_mask was given without train_mask; pass both, only train_mask (the other "
                          "labelled nodes are tested), or neither (a seeded 60/20/20 split)")
     if train_mask is None:
-        tr, _, te = _random_split(labels, check_random_state(seed))
+        tr, _, te = random_split(labels, check_random_state(seed))
         return tr, te, "random 60/20/20 (train/val/test; probe fitted on train, scored on test)"
     tr = as_node_index(train_mask, n, "train_mask")
     tr = tr[labels[tr] >= 0]
