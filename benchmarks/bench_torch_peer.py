@@ -198,6 +198,7 @@ def worker(kind: str, n: int) -> None:
     g = make_graph(n)
     sample_s = time.perf_counter() - t0
     load0 = os.getloadavg()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         if kind == "kernel":
@@ -207,7 +208,9 @@ def worker(kind: str, n: int) -> None:
         else:
             res = run_ours(g, kind.split("_")[1])
         wall = time.perf_counter() - t0
-    res.update({"kind": kind, "wall_s": wall, "sample_s": sample_s, "load_before": load0, "load_after": os.getloadavg(),
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime  # CPU seconds: what a loaded machine's wall hides
+    res.update({"kind": kind, "wall_s": wall, "cpu_s": cpu, "sample_s": sample_s, "load_before": load0, "load_after": os.getloadavg(),
                 "rss_before_bytes": mem.start, "rss_peak_bytes": mem.peak,
                 "maxrss_process_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                 "nnz": int(g.adjacency.nnz)})
@@ -235,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--no-float64", action="store_true", help="skip oversmooth's float64 runs (agreement reference)")
+    ap.add_argument("--float64-repeats", type=int, default=1,
+                    help="oversmooth float64 runs (the agreement reference; in the first repeats)")
     args = ap.parse_args(argv)
     if args.worker:
         worker(args.worker, args.n)
@@ -243,21 +247,23 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     from _common import write
 
-    kinds = ["ours_float32", "peer_float32"] + ([] if args.no_float64 else ["ours_float64"])
+    kinds = ["ours_float32", "peer_float32"] + (["ours_float64"] if args.float64_repeats else [])
     runs: list[dict[str, Any]] = []
     for rep in range(args.repeats):  # interleaved: every variant once per repeat
         for kind in kinds:
+            if kind == "ours_float64" and rep >= args.float64_repeats:
+                continue
             r = spawn(kind, args.n)
             r["repeat"] = rep
             runs.append(r)
-            print(f"repeat {rep} {kind:14s} {r['wall_s']:7.2f} s  peak RSS {r['rss_peak_bytes'] / 2**30:5.2f} GiB  "
+            print(f"repeat {rep} {kind:14s} {r['wall_s']:7.2f} s (CPU {r['cpu_s']:7.2f} s)  peak RSS {r['rss_peak_bytes'] / 2**30:5.2f} GiB  "
                   f"load {r['load_before'][0]:.2f} -> {r['load_after'][0]:.2f}", flush=True)
-            write("torch_peer", {"N": args.n, "partial": True,  # what has run so far, in case the run is cut short
-                                 "runs": [{k: v for k, v in x.items() if k != "rows"} for x in runs]})
+            write("torch_peer", {"N": args.n, "partial": True, "runs": runs})  # so far, in case the run is cut short
     kernel = spawn("kernel", args.n)
     bw = copy_bandwidth()
     by = {k: [r for r in runs if r["kind"] == k] for k in kinds}
     ratios = [o["wall_s"] / p["wall_s"] for o, p in zip(by["ours_float32"], by["peer_float32"])]
+    cpu_ratios = [o["cpu_s"] / p["cpu_s"] for o, p in zip(by["ours_float32"], by["peer_float32"])]
     nnz, cols = kernel["nnz"], 35
     item = {"float32": 4, "float64": 8}
     traffic = {}
@@ -272,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         "N": args.n, "depth": DEPTH, "probes": PROBES, "threads": THREADS, "repeats": args.repeats,
         "runs": [{k: v for k, v in r.items() if k != "rows"} for r in runs],
         "ours_float32_over_peer": ratios, "median_ratio": float(np.median(ratios)),
+        "ours_float32_over_peer_cpu": cpu_ratios,
         "agreement_float32_vs_float64": agreement(by["ours_float32"][0]["rows"], by["ours_float64"][0]["rows"])
         if "ours_float64" in by else None,
         "agreement_peer_vs_float64": agreement(by["peer_float32"][0]["rows"], by["ours_float64"][0]["rows"])

@@ -44,6 +44,7 @@ from ._geometry import (
     within_class_spread,
 )
 from ._inputs import as_adjacency, as_embedding, as_labels, as_layers
+from ._stats import class_indicator
 from ._probe import _fit_score, _resolve_probe_split
 
 __all__ = [
@@ -245,6 +246,12 @@ class _LayerMeter:
             self.probe = (tr, te)
             self.info["n_train"], self.info["n_test"] = int(tr.size), int(te.size)
 
+    def _indicator(self) -> Any:
+        """The labelled nodes' class indicator, built once for every layer."""
+        if getattr(self, "_ind", None) is None:
+            self._ind = class_indicator(self.y_inverse, self.n_class_ids)
+        return self._ind
+
     def measure(self, layer: int, h: np.ndarray) -> dict[str, Any]:
         """One layer's row; BLAS capped at one thread (threadpoolctl, when installed: see ``blas_threads``)."""
         with blas_threads(1):
@@ -267,11 +274,11 @@ class _LayerMeter:
             hl = h[lab] if not lab.all() else h
             y = self.y_inverse
             if "separation" in m:
-                sep, s, how = _separation_of(hl, y, self.n_class_ids, "auto")
+                sep, s, how = _separation_of(hl, y, self.n_class_ids, "auto", self._indicator())
                 row["separation"], row["separation_shrinkage"] = sep, s
                 notes.append(f"separation shrinkage: {how}")
             if "within_class_spread" in m or "between_class_spread" in m:
-                means, counts = _class_means(hl, y, self.n_class_ids)
+                means, counts = _class_means(hl, y, self.n_class_ids, self._indicator())
                 if "within_class_spread" in m:
                     row["within_class_spread"] = _within_of(hl, y, means)
                 if "between_class_spread" in m:

@@ -32,10 +32,11 @@ def _labelled(x: Any, labels: Any, name: str = "x") -> tuple[np.ndarray, np.ndar
     return h, y, classes.size
 
 
-def _class_means(h: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _class_means(h: np.ndarray, y: np.ndarray, k: int, ind: Any = None) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(y, minlength=k).astype(np.float64)
-    # the package's class indicator (a sparse K x N product: ~10x faster than np.add.at on large N)
-    return np.asarray(class_indicator(y, k) @ h), counts
+    # the package's class indicator (a sparse K x N product: ~10x faster than np.add.at on large N); a caller
+    # measuring many layers of the same labels passes it once built
+    return np.asarray((class_indicator(y, k) if ind is None else ind) @ h), counts
 
 
 def within_class_spread(x: Any, labels: Any) -> float:
@@ -111,11 +112,12 @@ def _separation(x: Any, labels: Any, shrinkage: Any = "auto") -> tuple[float, fl
     return _separation_of(*_labelled(x, labels), shrinkage)
 
 
-def _separation_of(h: np.ndarray, y: np.ndarray, k: int, shrinkage: Any = "auto") -> tuple[float, float, str]:
+def _separation_of(h: np.ndarray, y: np.ndarray, k: int, shrinkage: Any = "auto",
+                   ind: Any = None) -> tuple[float, float, str]:
     if k < 2:
         raise ValidationError(f"class_separation needs at least 2 classes among the labelled nodes, got {k}")
     n, d = h.shape
-    means, _ = _class_means(h, y, k)
+    means, _ = _class_means(h, y, k, ind)
     z = h - means[y]
     dof = n - k
     gram = z.T @ z
