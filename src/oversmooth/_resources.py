@@ -3,8 +3,8 @@
 Code that can be asked for more memory or time than a machine has (a graph of 10^8 nodes,
 10^9 layers) estimates both *before* allocating and calls :func:`check_resources`, which
 raises :class:`~oversmooth.errors.ResourceLimitError` naming the argument to change, the
-estimate and the limit. The memory limit is the smaller of the machine's physical memory
-and the process's address-space limit (``ulimit -v``) less what the process already maps;
+estimate and the limit. The memory limit is the smaller of the package's budget
+(``$OVERSMOOTH_MAX_BYTES``, default the physical memory) and the process's address-space limit (``ulimit -v``) less what the process already maps;
 the time limit is :data:`DEFAULT_MAX_SECONDS` unless the caller gives another.
 
 Examples
@@ -33,13 +33,6 @@ __all__ = ["DEFAULT_MAX_SECONDS", "memory_limit", "check_resources", "format_byt
 DEFAULT_MAX_SECONDS = 6 * 3600.0
 
 
-def _physical_memory() -> float:
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
-        return math.inf
-
-
 def _address_space_left() -> float:
     try:
         import resource
@@ -58,7 +51,10 @@ def _address_space_left() -> float:
 
 
 def memory_limit() -> float:
-    """Bytes one call may plan to allocate: physical memory, or the address space left under ``ulimit -v``.
+    """Bytes one call may plan to allocate: the package's budget or the address space left under ``ulimit -v``.
+
+    The budget is :func:`oversmooth.graphs.max_bytes` (``$OVERSMOOTH_MAX_BYTES``, default the
+    physical memory), the one the graph readers and samplers use.
 
     Examples
     --------
@@ -66,7 +62,9 @@ def memory_limit() -> float:
     >>> memory_limit() > 0
     True
     """
-    return min(_physical_memory(), _address_space_left())
+    from .graphs import max_bytes
+
+    return min(float(max_bytes()), _address_space_left())
 
 
 def format_bytes(n: float) -> str:
@@ -137,7 +135,7 @@ def check_resources(*, memory: float, seconds: float, argument: str, detail: str
     if not memory <= mem_limit:
         raise ResourceLimitError(
             f"{argument} needs about {format_bytes(memory)} of memory{extra}, over the limit of "
-            f"{format_bytes(mem_limit)} (this machine's memory / ulimit -v): refused before allocating")
+            f"{format_bytes(mem_limit)} ($OVERSMOOTH_MAX_BYTES, else this machine's memory, or ulimit -v): refused before allocating")
     if not seconds <= time_limit:
         years = seconds / (365.25 * 86400)
         when = f"{years:.3g} years" if years >= 1 else format_seconds(seconds)

@@ -29,6 +29,7 @@ PROFILE_METRIC_CHOICES = (
 )
 
 _LAYER_KEY = re.compile(r"^layer_(\d+)$")
+_MAX_ABS = 1e100  # as simulate's mu: squares stay finite
 _TABLE = (
     ("layer", "layer"), ("dim", "dim"), ("separation", "separation"), ("within_class_spread", "within"),
     ("between_class_spread", "between"), ("rayleigh_quotient", "rayleigh"), ("mad", "MAD"),
@@ -66,6 +67,9 @@ def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | No
         raise FileFormatError(f"cannot read {path} as an .npz of arrays ({exc})") from None
     if not layers:
         raise FileFormatError(f"{path} has no layer_0 .. layer_L arrays (found: {', '.join(keys) or 'nothing'})")
+    for i, h in layers.items():  # squares and sums of squares must stay finite (1e308 overflowed the spreads)
+        if h.dtype.kind in "fc" and np.any(np.abs(h[np.isfinite(h)]) > _MAX_ABS):
+            raise FileFormatError(f"{path}: layer_{i} has values beyond +-{_MAX_ABS:g}; rescale the embeddings")
     missing = sorted(set(range(max(layers) + 1)) - set(layers))
     if missing:
         raise FileFormatError(f"{path} is missing layer_{missing[0]} (layers must be layer_0 .. layer_{max(layers)})")

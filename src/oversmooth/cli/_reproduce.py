@@ -17,7 +17,10 @@ from typing import Any
 
 from ._common import check_output_dir, cli_error, integer
 
-__all__ = ["add_parser", "CLAIM_CHOICES"]
+__all__ = ["add_parser", "CLAIM_CHOICES", "MAX_WORKERS"]
+
+#: The most ``--workers`` accepted (each is a process).
+MAX_WORKERS = 1024
 
 #: ``reproduce --claims`` choices (a literal, so that ``--help`` imports nothing heavy; a test checks
 #: it equals ``oversmooth.report``'s claim ids).
@@ -28,8 +31,8 @@ CLAIM_CHOICES = ("mixing", "denoising", "optimal_depth", "appnp_vs_gcn", "pairno
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise cli_error("reproduce", f"--seed must be >= 0, got {args.seed}")
-    if args.workers is not None and args.workers < 1:
-        raise cli_error("reproduce", f"--workers must be >= 1, got {args.workers}")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise cli_error("reproduce", f"--workers must be in [1, {MAX_WORKERS}], got {args.workers}")
     out = args.out if args.out is not None else ("oversmooth-reproduce-quick" if args.quick else "oversmooth-reproduce")
     check_output_dir(out, "--out", "reproduce")
     from ..report import format_claims_table, reproduce

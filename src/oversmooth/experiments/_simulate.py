@@ -207,6 +207,8 @@ def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
         return [{**base, **empty} for _ in depths]
     lam = theory.lam(cfg.p, cfg.q)
     d = theory.expected_degree(cfg.n, cfg.p, cfg.q, cfg.self_loops)
+    if not d * d > 0:  # p, q ~ 1e-308 without self-loops: the degree's square underflows, no degree theory
+        return [{**base, **empty, "theory_gap": float(v)} for v in theory.gap(depths, lam, gap0)]
     lam_eff = theory.lambda_eff(lam, d, cfg.self_loops)
     pi2 = theory.expected_stationary_sq_sum(cfg.n, cfg.p, cfg.q, cfg.self_loops)
     if cfg.operator == "appnp":
