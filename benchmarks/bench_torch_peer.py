@@ -151,8 +151,11 @@ def run_peer(g: Any) -> dict[str, Any]:
     return {"rows": rows, "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}
 
 
-def run_kernel(g: Any) -> dict[str, Any]:
-    """32 products of the N x 35 block: oversmooth's kernel (float32, float64) and torch CSR float32."""
+def run_kernel(g: Any, layers: int = DEPTH) -> dict[str, Any]:
+    """``layers`` products of the N x 35 block: oversmooth's kernel (float32, float64) and torch CSR float32.
+
+    Wall and CPU seconds of each (on a loaded machine the CPU seconds say more).
+    """
     import torch
 
     from oversmooth.operators import iter_propagate, normalize_adjacency
@@ -161,21 +164,24 @@ def run_kernel(g: Any) -> dict[str, Any]:
     P = normalize_adjacency(g)
     block = np.random.default_rng(0).choice([-1.0, 1.0], size=(g.n_nodes, 35))
     out: dict[str, Any] = {}
+    out["layers"] = layers
     for dtype in ("float32", "float64"):
-        t0 = time.perf_counter()
-        for _ in iter_propagate(P, block, DEPTH, dtype=dtype):
+        c0, t0 = time.process_time(), time.perf_counter()
+        for _ in iter_propagate(P, block, layers, dtype=dtype):
             pass
         out[f"oversmooth_{dtype}_s"] = time.perf_counter() - t0
+        out[f"oversmooth_{dtype}_cpu_s"] = time.process_time() - c0
         out[f"column_blocks_{dtype}"] = RowParallelMatmul(P, dtype=dtype).column_blocks(35)
     torch.set_num_threads(THREADS)
     Pt = torch.sparse_csr_tensor(torch.from_numpy(P.indptr.astype(np.int64)), torch.from_numpy(P.indices.astype(np.int64)),
                                  torch.from_numpy(P.data.astype(np.float32)), size=P.shape, check_invariants=False)
     h = torch.from_numpy(block.astype(np.float32))
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     with torch.no_grad():
-        for _ in range(DEPTH):
+        for _ in range(layers):
             h = torch.sparse.mm(Pt, h)
     out["torch_float32_s"] = time.perf_counter() - t0
+    out["torch_float32_cpu_s"] = time.process_time() - c0
     out["nnz"] = int(P.nnz)
     return out
 
@@ -202,7 +208,7 @@ def worker(kind: str, n: int) -> None:
     with PeakRSS() as mem:
         t0 = time.perf_counter()
         if kind == "kernel":
-            res = run_kernel(g)
+            res = run_kernel(g, int(os.environ.get("BENCH_KERNEL_LAYERS", DEPTH)))
         elif kind == "peer_float32":
             res = run_peer(g)
         else:
@@ -238,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--kernel-only", type=int, default=0, metavar="LAYERS",
+                    help="only the kernel timing (LAYERS products per variant) and the copy bandwidth")
     ap.add_argument("--float64-repeats", type=int, default=1,
                     help="oversmooth float64 runs (the agreement reference; in the first repeats)")
     args = ap.parse_args(argv)
@@ -247,6 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE))
     from _common import write
 
+    if args.kernel_only:
+        os.environ["BENCH_KERNEL_LAYERS"] = str(args.kernel_only)
+        kernel = spawn("kernel", args.n)
+        bw = copy_bandwidth()
+        kernel.update({"copy_bandwidth_GBps": bw / 1e9, "propagation_bandwidth": _bandwidth(kernel, args.n, bw)})
+        path = write("propagation_bandwidth", kernel)
+        print(json.dumps({k: v for k, v in kernel.items() if k != "rows"}, indent=1))
+        print(f"wrote {path}")
+        return 0
     kinds = ["ours_float32", "peer_float32"] + (["ours_float64"] if args.float64_repeats else [])
     runs: list[dict[str, Any]] = []
     for rep in range(args.repeats):  # interleaved: every variant once per repeat
@@ -264,16 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     by = {k: [r for r in runs if r["kind"] == k] for k in kinds}
     ratios = [o["wall_s"] / p["wall_s"] for o, p in zip(by["ours_float32"], by["peer_float32"])]
     cpu_ratios = [o["cpu_s"] / p["cpu_s"] for o, p in zip(by["ours_float32"], by["peer_float32"])]
-    nnz, cols = kernel["nnz"], 35
-    item = {"float32": 4, "float64": 8}
-    traffic = {}
-    for dt in ("float32", "float64"):
-        per_layer = nnz * (4 + item[dt]) + 2 * args.n * cols * item[dt]  # matrix once, block in and out
-        gathered = nnz * cols * item[dt]  # the rows h[j] read once per nonzero
-        secs = kernel[f"oversmooth_{dt}_s"] / DEPTH
-        traffic[dt] = {"compulsory_GBps": per_layer / secs / 1e9, "gathered_GBps": gathered / secs / 1e9,
-                       "compulsory_fraction_of_copy": per_layer / secs / bw,
-                       "gathered_fraction_of_copy": gathered / secs / bw}
+    traffic = _bandwidth(kernel, args.n, bw)
     result = {
         "N": args.n, "depth": DEPTH, "probes": PROBES, "threads": THREADS, "repeats": args.repeats,
         "runs": [{k: v for k, v in r.items() if k != "rows"} for r in runs],
@@ -293,6 +301,21 @@ def main(argv: list[str] | None = None) -> int:
                                              "propagation_bandwidth", "memory_estimate_N1e7_depth16")}, indent=1))
     print(f"wrote {path}")
     return 0
+
+
+def _bandwidth(kernel: dict[str, Any], n: int, bw: float) -> dict[str, Any]:
+    """Bytes per second of the kernel (compulsory: matrix + block in and out; gathered: a row per nonzero)."""
+    nnz, cols, layers = kernel["nnz"], 35, kernel.get("layers", DEPTH)
+    item = {"float32": 4, "float64": 8}
+    traffic = {}
+    for dt in ("float32", "float64"):
+        per_layer = nnz * (4 + item[dt]) + 2 * n * cols * item[dt]  # matrix once, block in and out
+        gathered = nnz * cols * item[dt]  # the rows h[j] read once per nonzero
+        secs = kernel[f"oversmooth_{dt}_s"] / layers
+        traffic[dt] = {"compulsory_GBps": per_layer / secs / 1e9, "gathered_GBps": gathered / secs / 1e9,
+                       "compulsory_fraction_of_copy": per_layer / secs / bw,
+                       "gathered_fraction_of_copy": gathered / secs / bw}
+    return traffic
 
 
 def _estimate_1e7() -> dict[str, float]:
