@@ -314,3 +314,13 @@ def test_literal_choices_match_the_package():
 
     assert CLAIM_CHOICES == tuple(_claims.CLAIM_IDS)
     assert PROFILE_METRIC_CHOICES == tuple(PROFILE_METRICS)
+
+
+def test_dtype_float32_agrees_with_float64(capsys):
+    args = ["simulate", "--n", "600", "--p", "0.03", "--q", "0.01", "--depth", "3", "--hutchinson", "--json"]
+    a = _json(capsys, *args)
+    b = _json(capsys, *args, "--dtype", "float32")
+    assert a["config"]["dtype"] == "float64" and b["config"]["dtype"] == "float32"
+    for ra, rb in zip(a["rows"], b["rows"]):
+        assert rb["gap"] == pytest.approx(ra["gap"], rel=1e-5)
+        assert rb["feature_variance"] == pytest.approx(ra["feature_variance"], rel=1e-4)

@@ -47,9 +47,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         seeds=args.seeds, probes=args.probes, method=args.method, zero_degree=args.zero_degree,
     )
     rows = run_simulation(cfg, max_memory=None if args.max_memory_gb is None else args.max_memory_gb * 2**30,
-                          max_seconds=args.max_hours * 3600.0)
+                          max_seconds=args.max_hours * 3600.0, dtype=args.dtype, backend=args.backend)
     if args.json:
-        out = {"oversmooth_version": __version__, "config": cfg.to_dict(), "rows": rows}
+        config = {**cfg.to_dict(), "dtype": args.dtype, "backend": args.backend}
+        out = {"oversmooth_version": __version__, "config": config, "rows": rows}
         sys.stdout.write(json.dumps(out, allow_nan=False) + "\n")
         return 0
     from .. import theory
@@ -110,6 +111,11 @@ def add_parser(sub: Any) -> None:
                    help="Hutchinson estimate with --probes random +-1 vectors")
     p.set_defaults(method="auto", func=_cmd_simulate)
     p.add_argument("--json", action="store_true", help="print one JSON object {oversmooth_version, config, rows}")
+    p.add_argument("--dtype", default="float64", choices=["float64", "float32"], help="float32: Hutchinson "
+                   "probes and propagated blocks in single precision, sums in float64 (faster; the exact path stays "
+                   "float64; default float64)")
+    p.add_argument("--backend", default="numpy", choices=["numpy", "torch"], help="propagation backend (torch "
+                   "needs the train extra; default numpy)")
     p.add_argument("--max-hours", type=finite_float, default=6.0, help="refuse a run estimated to take longer "
                    "(default 6)")
     p.add_argument("--max-memory-gb", type=finite_float, default=None, help="refuse a run estimated to need more "

@@ -248,12 +248,17 @@ def _num(v: Any) -> float | None:
 
 
 def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
-                   max_seconds: float | None = None) -> list[dict[str, Any]]:
+                   max_seconds: float | None = None, dtype: str = "float64",
+                   backend: str = "numpy") -> list[dict[str, Any]]:
     """Run ``config``: one row per seed x depth (see :data:`ROW_COLUMNS`).
 
     The memory and time are estimated first (:meth:`SimulationConfig.resources`); beyond
     ``max_memory`` bytes (default: this machine's memory or ``ulimit -v``) or ``max_seconds``
     (default 6 hours) the run is refused with ``ResourceLimitError`` before anything is allocated.
+    ``dtype`` (``"float64"`` or ``"float32"``: the Hutchinson probes and propagated blocks, sums in
+    float64; the exact path stays float64) and ``backend`` (``"numpy"`` or ``"torch"``) are passed
+    to :func:`~oversmooth.measures.depth_profile`; they are not part of the config (nor of a sweep
+    cell's key).
 
     Examples
     --------
@@ -267,6 +272,8 @@ def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
 
         raise ArgumentTypeError(f"config must be a SimulationConfig, got {type(config).__name__}")
     cfg = config
+    dtype = check_choice(str(dtype), "dtype", ("float64", "float32"))
+    backend = check_choice(backend, "backend", ("numpy", "torch"))
     cfg.check_resources(max_memory=max_memory, max_seconds=max_seconds)
     operator = {"gcn-sym": "gcn", "corrected-sym": "corrected"}.get(cfg.operator, cfg.operator)
     normalization = "sym" if cfg.operator.endswith("-sym") else "rw"
@@ -286,6 +293,7 @@ def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
             pairnorm_scale=cfg.pairnorm_scale, pairnorm_mode=cfg.pairnorm_mode, mu=list(cfg.mu),
             sigma=cfg.sigma, variance=cfg.method, probes=cfg.probes, zero_degree=cfg.zero_degree,
             exact_max_nodes=cfg.exact_max_nodes, seed=derive_seed(rep, "profile"), metrics=SIMULATE_METRICS,
+            dtype=dtype, backend=backend,
         )
         deg = graph.degrees
         graph_cols = {"mean_degree": float(deg.mean()), "pi_sq_sum": theory.stationary_sq_sum(deg)}
