@@ -324,3 +324,15 @@ def test_dtype_float32_agrees_with_float64(capsys):
     for ra, rb in zip(a["rows"], b["rows"]):
         assert rb["gap"] == pytest.approx(ra["gap"], rel=1e-5)
         assert rb["feature_variance"] == pytest.approx(ra["feature_variance"], rel=1e-4)
+
+
+def test_help_imports_nothing_heavy():
+    # building every subcommand's parser (what --help and every error path pay) imports no numpy/scipy/torch
+    import subprocess
+    import sys
+
+    code = ("import sys; from oversmooth.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('numpy', 'scipy', 'torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

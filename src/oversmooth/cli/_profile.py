@@ -12,9 +12,11 @@ import json
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from ._common import atomic_path, atomic_write_text, check_output_dir, cli_error, format_table, integer
 
@@ -53,6 +55,8 @@ def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | No
     >>> [h.shape for h in read_embeddings(p)[0]]
     [(3, 4), (3, 2)]
     """
+    import numpy as np
+
     from ..errors import DataError, FileFormatError
 
     path = Path(path)
@@ -77,6 +81,8 @@ def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | No
 
 
 def _load_graph(args: argparse.Namespace) -> tuple[Any, str]:
+    import numpy as np
+
     from ..graphs import PLANETOID_NAMES, load_planetoid, planetoid_structure, read_graph
 
     path = Path(args.graph)
@@ -96,6 +102,8 @@ def _load_graph(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .._version import __version__
     from ..experiments import write_csv
     from ..graphs import resolve_split
