@@ -158,7 +158,7 @@ def run_kernel(g: Any, layers: int = DEPTH) -> dict[str, Any]:
     """
     import torch
 
-    from oversmooth.operators import iter_propagate, normalize_adjacency
+    from oversmooth.operators import normalize_adjacency
     from oversmooth.operators._spmm import RowParallelMatmul
 
     P = normalize_adjacency(g)
@@ -166,16 +166,21 @@ def run_kernel(g: Any, layers: int = DEPTH) -> dict[str, Any]:
     out: dict[str, Any] = {}
     out["layers"] = layers
     for dtype in ("float32", "float64"):
+        mm = RowParallelMatmul(P, dtype=dtype)
+        h = mm(block)  # warm-up: converts P, builds the cache tiles (not timed)
         c0, t0 = time.process_time(), time.perf_counter()
-        for _ in iter_propagate(P, block, layers, dtype=dtype):
-            pass
+        for _ in range(layers):
+            h = mm(h)
         out[f"oversmooth_{dtype}_s"] = time.perf_counter() - t0
         out[f"oversmooth_{dtype}_cpu_s"] = time.process_time() - c0
-        out[f"column_blocks_{dtype}"] = RowParallelMatmul(P, dtype=dtype).column_blocks(35)
+        out[f"column_blocks_{dtype}"] = mm.column_blocks(35)
+        del mm, h
     torch.set_num_threads(THREADS)
     Pt = torch.sparse_csr_tensor(torch.from_numpy(P.indptr.astype(np.int64)), torch.from_numpy(P.indices.astype(np.int64)),
                                  torch.from_numpy(P.data.astype(np.float32)), size=P.shape, check_invariants=False)
     h = torch.from_numpy(block.astype(np.float32))
+    with torch.no_grad():
+        h = torch.sparse.mm(Pt, h)  # warm-up (not timed)
     c0, t0 = time.process_time(), time.perf_counter()
     with torch.no_grad():
         for _ in range(layers):
