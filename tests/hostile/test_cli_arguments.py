@@ -177,11 +177,6 @@ CASES: list[tuple[str, str, list[str], tuple[str, ...]]] = [
 
 #: Cases whose fix belongs to another helper (requests.md, 17:10): expected to fail until then.
 OPEN_REQUESTS = {
-    "train-depths-1e9": "lead: MemoryError traceback (1000000001 x 2 array) instead of a refusal naming depths",
-    "train-widths-1e9": "lead: torch allocator RuntimeError traceback instead of a refusal naming widths",
-    "train-n-1e8": "lead: the refusal is one line but --out was created before it",
-    "explore-seed-neg": "X: the refusal is one line but --out was created before it",
-    "explore-results-dir": "X: the refusal is one line but --out was created before it",
 }
 
 _RUNNER = r"""

@@ -36,8 +36,9 @@ def _summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from . import CLIError, format_table
+    from ._common import CLIError, check_output_dir, format_table
 
+    check_output_dir(args.out, "--out", "train")
     try:
         from ..training import TrainingConfig, TrainingProfiler, quick_config, recipe_config, run_training
         from ..training import write_training_csv
@@ -66,10 +67,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         cfg = TrainingConfig(**given)
     out = Path(args.out)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     profiler = TrainingProfiler(max(cfg.depths)) if args.profile else None
     t0 = time.perf_counter()
-    rows = run_training(cfg, progress=not args.no_progress, on_model=profiler)
+    try:
+        rows = run_training(cfg, progress=not args.no_progress, on_model=profiler)
+    except BaseException:
+        if created and not any(out.iterdir()):  # refused or interrupted before writing: leave nothing behind
+            out.rmdir()
+        raise
     total = time.perf_counter() - t0
     csv_path = write_training_csv(rows, out / "training.csv")
     (out / "config.json").write_text(json.dumps({"config": cfg.to_dict(), "quick": bool(args.quick),
@@ -97,6 +104,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    from ._common import finite_float, integer
+
     """Register ``oversmooth train``."""
     p = sub.add_parser(
         "train",
@@ -126,12 +135,12 @@ def add_parser(sub: Any) -> None:
                    "or a .npy / text file of N integers (-1 = unlabelled)")
     p.add_argument("--model", "--models", dest="model", nargs="+", choices=MODEL_CHOICES, default=None,
                    help="models to train (default linear sgc; --recipe kipf: gcn)")
-    p.add_argument("--depths", type=int, nargs="+", default=None,
+    p.add_argument("--depths", type=integer, nargs="+", default=None,
                    help="propagation depths (default 1 2 4 8 16 32 64; --quick 1 2 4 8 16)")
-    p.add_argument("--widths", type=int, nargs="+", default=None,
+    p.add_argument("--widths", type=integer, nargs="+", default=None,
                    help="hidden widths (default 16 64 256; --quick 16 64); sgc has none")
-    p.add_argument("--seeds", type=int, default=None, help="replicates seed, seed+1, ... (default 10; --quick 2)")
-    p.add_argument("--seed", type=int, default=None, help="first seed (default 0)")
+    p.add_argument("--seeds", type=integer, default=None, help="replicates seed, seed+1, ... (default 10; --quick 2)")
+    p.add_argument("--seed", type=integer, default=None, help="first seed (default 0)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--recipe", choices=RECIPE_CHOICES, default=None,
                    help="kipf: Kipf & Welling's GCN recipe (gcn, depth 2, width 16, public split, sym "
@@ -146,12 +155,12 @@ def add_parser(sub: Any) -> None:
                    help="small CSBM (N=1000), depths 1..16, widths 16 64, 2 seeds, <= 200 epochs; explicit options "
                    "override")
     g = p.add_argument_group("CSBM and features")
-    g.add_argument("--n", type=int, nargs="+", default=None, help="CSBM nodes N (default 2000; --quick 1000)")
-    g.add_argument("--lam", type=float, nargs="+", default=None, help="CSBM lambda = (p-q)/(p+q) (default 0.5)")
-    g.add_argument("--snr", type=float, nargs="+", default=None,
+    g.add_argument("--n", type=integer, nargs="+", default=None, help="CSBM nodes N (default 2000; --quick 1000)")
+    g.add_argument("--lam", type=finite_float, nargs="+", default=None, help="CSBM lambda = (p-q)/(p+q) (default 0.5)")
+    g.add_argument("--snr", type=finite_float, nargs="+", default=None,
                    help="Gaussian class features: ||mu_1 - mu_0|| / sigma (default 1)")
-    g.add_argument("--degree", type=float, default=None, help="CSBM expected degree (N/2)(p+q) (default 10)")
-    g.add_argument("--feature-dim", type=int, default=None, help="Gaussian feature dimension d (default 16)")
+    g.add_argument("--degree", type=finite_float, default=None, help="CSBM expected degree (N/2)(p+q) (default 10)")
+    g.add_argument("--feature-dim", type=integer, default=None, help="Gaussian feature dimension d (default 16)")
     g.add_argument("--features", default=None, metavar="FILE|gaussian",
                    help="node features: 'gaussian' (Gaussian class features, drawn per seed) or an .npy/.npz "
                    "file (key x or features); default the graph's own features when it has them (Planetoid files, "
@@ -170,15 +179,15 @@ def add_parser(sub: Any) -> None:
                         "removed at every layer (Wang, Baranwal & Fountoulakis 2024; models linear, sgc, gcn)")
     t.add_argument("--normalization", choices=["rw", "sym"], default=None,
                    help="rw = D^-1 A (the paper's, default), sym = D^-1/2 A D^-1/2")
-    t.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 0.01)")
-    t.add_argument("--weight-decay", type=float, default=None, help="Adam weight decay (default 5e-4)")
-    t.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 300; --quick 200)")
-    t.add_argument("--patience", type=int, default=None,
+    t.add_argument("--lr", type=finite_float, default=None, help="Adam learning rate (default 0.01)")
+    t.add_argument("--weight-decay", type=finite_float, default=None, help="Adam weight decay (default 5e-4)")
+    t.add_argument("--epochs", type=integer, default=None, help="maximum epochs (default 300; --quick 200)")
+    t.add_argument("--patience", type=integer, default=None,
                    help="early stopping: epochs without a better validation accuracy (default 50; --quick 30)")
-    t.add_argument("--dropout", type=float, default=None, help="feature dropout of the PyG models (default 0.5)")
-    t.add_argument("--alpha", type=float, default=None, help="APPNP/GCNII initial-residual alpha (default 0.1)")
+    t.add_argument("--dropout", type=finite_float, default=None, help="feature dropout of the PyG models (default 0.5)")
+    t.add_argument("--alpha", type=finite_float, default=None, help="APPNP/GCNII initial-residual alpha (default 0.1)")
     t.add_argument("--dtype", choices=["float32", "float64"], default=None, help="default float32")
-    t.add_argument("--threads", type=int, default=None, help="torch threads, recorded in the rows (default 1)")
+    t.add_argument("--threads", type=integer, default=None, help="torch threads, recorded in the rows (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--no-figure", action="store_true", help="skip the figure")
     p.set_defaults(func=_cmd_train)

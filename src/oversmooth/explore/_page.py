@@ -84,10 +84,8 @@ def write_explorer(out_dir: str | Path, *, results: str | Path | None = None, gr
     t0 = time.perf_counter()
     grid = check_choice(grid, "grid", tuple(GRIDS))
     out = Path(out_dir)
-    try:  # before any work: a bad folder fails at once
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot create out_dir {out}: {exc}") from None
+    if out.exists() and not out.is_dir():  # before any work: a bad folder fails at once
+        raise DataError(f"out_dir {out} exists and is not a directory")
     cells: list[dict[str, Any]] = []
     sources = []
     if results is not None:
@@ -96,6 +94,10 @@ def write_explorer(out_dir: str | Path, *, results: str | Path | None = None, gr
     if grid != "none":
         cells += measure_grid(grid, seed=seed)
         sources.append(f"fresh grid '{grid}' run at build time (seed {seed})")
+    try:  # created only once the inputs were read: a refused run leaves nothing behind
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create out_dir {out}: {exc}") from None
     path = out / EXPLORER_FILENAME
     page = render_explorer(cells, source="; ".join(sources) or "none", build_seconds=time.perf_counter() - t0)
     try:

@@ -53,6 +53,9 @@ __all__ = ["TrainingConfig", "run_training", "quick_config", "recipe_config", "r
            "csbm_pq", "load_graph_source", "GRAPHS", "TRAIN_COLUMNS", "TIMING_COLUMNS", "write_training_csv",
            "RunContext"]
 
+#: Largest accepted ``snr`` (distance between class means in units of sigma).
+MAX_SNR = 1e6
+
 #: Named graph sources besides a file path.
 GRAPHS = ("csbm", "cora", "citeseer", "pubmed")
 
@@ -221,6 +224,10 @@ class TrainingConfig:
                 raise ValidationError(f"lam must be a number in [-1, 1], got {v!r}")
         set_(self, "lam", tuple(float(v) for v in self.lam))
         set_(self, "snr", tuple(check_positive_float(v, "snr", allow_zero=True) for v in self.snr))
+        for v in self.snr:
+            if v > MAX_SNR:
+                raise ValidationError(f"snr must be in [0, {MAX_SNR:g}] (class means that far apart are separable "
+                                      f"at any depth; larger values overflow float32 features), got {v:g}")
         check_positive_int(self.seeds, "seeds")
         check_nonneg_int(self.seed, "seed")
         check_positive_float(self.degree, "degree")
@@ -268,6 +275,55 @@ class TrainingConfig:
             for lam in self.lam:
                 if self.graph == "csbm":
                     csbm_pq(n, self.degree, lam)  # validates p, q in [0, 1]
+        if self.graph == "csbm":
+            self.check_resources(max(self.n), self.feature_dim)
+
+    def estimate_bytes(self, n_nodes: int, in_dim: int) -> int:
+        """Peak memory of the largest run, estimated before anything is allocated (bytes).
+
+        Features (float64 and the torch copy), SGC's propagated ``h(n)`` per depth, the
+        deepest model's activations kept for the backward pass (``N x max(width, classes)``
+        per layer, with their ReLU and dropout masks), its weights with gradients and Adam's
+        two moments, and the Bayes profile's propagated block. An estimate, within a small
+        factor: it exists to refuse ``depths=10**9`` or ``widths=10**9`` up front (run time is not
+        estimated: a legal but long grid runs).
+
+        Examples
+        --------
+        >>> from oversmooth.training import TrainingConfig
+        >>> cfg = TrainingConfig(models=("gcn",), depths=(64,), widths=(64,), n=(2000,))
+        >>> 10**6 < cfg.estimate_bytes(2000, 16) < 10**9
+        True
+        """
+        n, d = int(n_nodes), int(in_dim)
+        depth = max(self.depths)
+        width = max(self.widths) if any(m != "sgc" for m in self.models) else 0
+        feats = 12 * n * d
+        sgc = 8 * n * d * (len(self.depths) + 1) if "sgc" in self.models else 0
+        acts = 4 * 3 * n * max(width, 8) * (depth + 1) if width else 0
+        params = 4 * 4 * (d * width + width * width * depth)
+        bayes = 8 * 3 * n * (d + 64) + 8 * 64 * (depth + 1) if self.bayes else 0  # block + per-depth rows
+        return feats + sgc + acts + params + bayes
+
+    def check_resources(self, n_nodes: int, in_dim: int) -> None:
+        """Refuse a grid whose largest run needs more memory than the machine allows (``ResourceLimitError``).
+
+        The estimate is :meth:`estimate_bytes`; the limit is the package's one budget
+        (``$OVERSMOOTH_MAX_BYTES``, else the physical memory, less under ``ulimit -v``).
+
+        Examples
+        --------
+        >>> from oversmooth.training import TrainingConfig
+        >>> TrainingConfig(models=("gcn",), depths=(10**9,), n=(1000,))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        oversmooth.errors.ResourceLimitError: depths=1000000000, widths=256, N=1000, d=16 needs about ...
+        """
+        from .._resources import check_resources
+
+        width = max(self.widths) if any(m != "sgc" for m in self.models) else 0
+        check_resources(memory=self.estimate_bytes(n_nodes, in_dim), seconds=0.0,
+                        argument=f"depths={max(self.depths)}, widths={width}, N={n_nodes}, d={in_dim}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -591,6 +647,8 @@ def run_training(config: TrainingConfig, *, progress: bool = True, stream: TextI
             else:
                 x_np = np.asarray(g.features, dtype=np.float64)
             x_np = row_normalize(x_np, config.feature_norm)
+            if base is not None and si == 0:
+                config.check_resources(g.n_nodes, x_np.shape[1])
             graph = Graph(g.adjacency, labels, x_np, name=g.name, source=g.source, check_symmetric=False)
             P = normalize_adjacency(graph, config.normalization)
             principal = stationary_projection(graph, config.normalization) if config.operator == "corrected" else None
