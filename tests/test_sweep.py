@@ -594,7 +594,7 @@ def test_grid_size_is_counted_not_enumerated():
         parse_spec({"grid": {"p": {"start": 0, "stop": 1, "step": 1e-300}}})
     with pytest.raises(ResourceLimitError, match="depth: a cell would store"):
         parse_spec({"fixed": {"depth": 10**9}})
-    with pytest.raises(ResourceLimitError, match="n, p, q: cell 0 .* GiB of memory"):
+    with pytest.raises(ResourceLimitError, match=r"n, p, q: cell 0 .*: needs about .* \(\$OVERSMOOTH_MAX_BYTES\)"):
         parse_spec({"fixed": {"n": 10**8, "p": 0.1}})
 
 

@@ -43,14 +43,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..._progress import format_duration
-from ...errors import ResourceLimitError, ValidationError
+from ...graphs import check_bytes
 from .. import _simulate
 from ...measures import resolve_variance_method
 from ...operators import num_threads
 from .spec import SweepSpec
 
-__all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "cell_memory_bytes", "check_memory",
-           "memory_limit_bytes", "CALIBRATION_MAX_NODES", "POOL_START_CPU_S"]
+__all__ = ["estimate_cost", "format_cost", "cell_cost_arrays", "cell_memory_bytes", "check_memory", "CALIBRATION_MAX_NODES", "POOL_START_CPU_S"]
 
 #: Calibration cells larger than this are shrunk to it (mean degree kept).
 CALIBRATION_MAX_NODES = 20_000
@@ -108,20 +107,6 @@ def cell_cost_arrays(spec: SweepSpec) -> dict[str, Any]:
     return out
 
 
-def memory_limit_bytes() -> int:
-    """The memory one cell may need: this machine's physical memory (``$OVERSMOOTH_MAX_MEMORY_GB`` overrides)."""
-    env = os.environ.get("OVERSMOOTH_MAX_MEMORY_GB")
-    if env:
-        try:
-            return int(float(env) * 2**30)
-        except ValueError:
-            raise ValidationError(f"OVERSMOOTH_MAX_MEMORY_GB must be a number of GiB, got {env!r}") from None
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
-        return 64 * 2**30
-
-
 def cell_memory_bytes(arr: Mapping[str, np.ndarray]) -> np.ndarray:
     """Peak memory of each cell, roughly (bytes): the graph, the propagated block, the per-depth norms.
 
@@ -135,20 +120,20 @@ def cell_memory_bytes(arr: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def check_memory(spec: SweepSpec) -> None:
-    """Refuse, before any work, a spec whose largest cell needs more memory than :func:`memory_limit_bytes`."""
+    """Refuse, before any work, a spec whose largest cell needs more memory than the package's budget.
+
+    The budget is :func:`oversmooth.graphs.max_bytes` (``$OVERSMOOTH_MAX_BYTES``, else the physical
+    memory), checked by :func:`oversmooth.graphs.check_bytes`, as for every other allocation.
+    """
     arr = cell_cost_arrays(spec)
+    if spec.n_cells == 0:
+        return
     mem = cell_memory_bytes(arr)
     i = int(np.argmax(mem))
-    limit = memory_limit_bytes()
-    if mem[i] > limit:
-        axes = ", ".join(f"{k}={v}" for k, v in spec.axis_values(i).items()) or "the only cell"
-        block = not arr["exact"][i] and arr["cols"][i] > arr["d"][i]
-        names = "probes" if block else "n, p, q"
-        raise ResourceLimitError(
-            f"{spec.source}: {names}: cell {i} ({axes}) needs about {mem[i] / 2**30:,.1f} GiB of memory (N = "
-            f"{arr['n'][i]:,.0f} nodes, mean degree {arr['d'][i]:,.3g}, {arr['cols'][i]:,.0f} columns), more than "
-            f"the {limit / 2**30:,.1f} GiB "
-            f"available (OVERSMOOTH_MAX_MEMORY_GB); lower {names}")
+    names = "probes" if not arr["exact"][i] and arr["cols"][i] > arr["d"][i] else "n, p, q"
+    axes = ", ".join(f"{k}={v}" for k, v in spec.axis_values(i).items()) or "the only cell"
+    check_bytes(int(min(mem[i], 2.0**62)), f"{spec.source}: {names}: cell {i} ({axes}: N = {arr['n'][i]:,.0f} nodes, "
+                f"mean degree {arr['d'][i]:,.3g}, {arr['cols'][i]:,.0f} columns)", f"lower {names}")
 
 
 def _busy_seconds() -> float | None:
