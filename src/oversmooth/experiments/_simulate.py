@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import log_ndtr
 
 from .. import theory
 from .._resources import check_resources
@@ -23,8 +22,9 @@ from .._utils import (
 from .._version import __version__
 from ..errors import ValidationError
 from ..graphs import sample_csbm
-from ..measures import EXACT_MAX_NODES, depth_profile
+from ..measures import EXACT_MAX_NODES, bayes_error, depth_profile
 from ..operators import PAIRNORM_MODES
+from ..tables import SIMULATE_COLUMNS
 from ._simcost import estimate_simulation
 
 __all__ = ["SimulationConfig", "simulate", "run_simulation", "SIMULATE_OPERATORS", "ROW_COLUMNS", "SCALE_RANGE"]
@@ -42,18 +42,9 @@ SCALE_RANGE = (1e-100, 1e100)
 #: ``S = D^-1/2 A D^-1/2``, whose removed component differs between nodes.
 SIMULATE_OPERATORS = ("gcn", "gcn-sym", "appnp", "pairnorm", "corrected", "corrected-sym")
 
-#: Columns every row of :func:`simulate` has (the CLI's JSON contract), in order.
-ROW_COLUMNS = (
-    "seed", "depth", "operator", "n", "p", "q", "sigma", "alpha", "self_loops",
-    "mean_degree", "pi_sq_sum",
-    "gap", "realised_gap", "feature_variance", "feature_variance_se", "cross_sectional_variance",
-    "structural_variance", "bayes_error", "log10_bayes_error", "separation", "realised_error",
-    "dirichlet_energy", "mad",
-    "theory_gap", "theory_gap_finite_degree", "theory_feature_variance", "theory_variance_lower",
-    "theory_variance_upper", "theory_ppr_floor", "theory_bayes_error", "theory_bayes_error_paper",
-    "theory_separation",
-    "variance_method", "probes", "oversmooth_version",
-)
+#: Columns every row of :func:`simulate` has (the CLI's JSON contract), in order: the package's
+#: one schema, :data:`oversmooth.tables.SIMULATE_COLUMNS`.
+ROW_COLUMNS = SIMULATE_COLUMNS
 
 
 #: Measures of :func:`~oversmooth.measures.profile_embeddings` taken on every realised layer h(n).
@@ -188,65 +179,6 @@ def _check_scale(value: Any, name: str) -> float:
     return v
 
 
-def _theory_columns(cfg: SimulationConfig, gap0: float) -> list[dict[str, Any]]:
-    """Predicted gap, variance and Bayes error per depth (two blocks only)."""
-    depths = np.arange(cfg.depth + 1)
-    lower, upper = theory.variance_bounds(cfg.n, cfg.sigma)
-    k = len(cfg.mu)
-    corrected = cfg.operator.startswith("corrected")  # rows of M_n are not probability vectors: no bounds
-    base: dict[str, Any] = {
-        "theory_variance_lower": None if corrected else lower,
-        "theory_variance_upper": None if corrected else upper,
-        "theory_ppr_floor": theory.ppr_variance_floor(cfg.alpha, cfg.sigma) if cfg.operator == "appnp" else None,
-    }
-    empty = {"theory_gap": None, "theory_gap_finite_degree": None, "theory_feature_variance": None,
-             "theory_bayes_error": None, "theory_bayes_error_paper": None, "theory_separation": None}
-    if k != 2 or cfg.operator in ("pairnorm", "corrected-sym"):
-        # PairNorm's gap and variance carry the realisation's scale; corrected-sym removes a node-dependent
-        # component (sqrt(pi_i) sqrt(pi)^T h): no closed form here.
-        return [{**base, **empty} for _ in depths]
-    lam = theory.lam(cfg.p, cfg.q)
-    d = theory.expected_degree(cfg.n, cfg.p, cfg.q, cfg.self_loops)
-    if not d * d > 0:  # p, q ~ 1e-308 without self-loops: the degree's square underflows, no degree theory
-        return [{**base, **empty, "theory_gap": float(v)} for v in theory.gap(depths, lam, gap0)]
-    lam_eff = theory.lambda_eff(lam, d, cfg.self_loops)
-    pi2 = theory.expected_stationary_sq_sum(cfg.n, cfg.p, cfg.q, cfg.self_loops)
-    if cfg.operator == "appnp":
-        g = theory.ppr_gap(depths, lam, cfg.alpha, gap0)
-        g_fd = (theory.ppr_gap(depths, lam_eff, cfg.alpha, gap0) if math.isfinite(lam_eff)
-                else np.full(depths.size, np.nan))
-        var = theory.ppr_catalan_variance(depths, d, pi2, cfg.alpha, cfg.sigma, cfg.self_loops)
-    else:
-        g = theory.gap(depths, lam, gap0)
-        g_fd = theory.gap_finite_degree(depths, lam, d, gap0, cfg.self_loops)
-        var = theory.catalan_variance(depths, d, pi2, cfg.sigma)
-    if corrected:
-        # the mean gap is GCN's (1 pi^T h shifts every node alike); the variance is not the Catalan curve
-        return [{**base, **empty, "theory_gap": float(g[i]), "theory_gap_finite_degree": _num(g_fd[i])}
-                for i in depths]
-    bayes_paper = theory.predicted_bayes_error(g, var)
-    g_best = g_fd if math.isfinite(lam_eff) else g
-    bayes = theory.predicted_bayes_error(g_best, var)
-    sep = np.abs(g_best) / np.sqrt(var)
-    rows = []
-    for i in depths:
-        rows.append({
-            **base,
-            "theory_gap": float(g[i]),
-            "theory_gap_finite_degree": _num(g_fd[i]),
-            "theory_feature_variance": float(var[i]),
-            "theory_bayes_error": float(bayes[i]),
-            "theory_bayes_error_paper": float(bayes_paper[i]),
-            "theory_separation": float(sep[i]),
-        })
-    return rows
-
-
-def _num(v: Any) -> float | None:
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
 def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
                    max_seconds: float | None = None, dtype: str = "float64",
                    backend: str = "numpy") -> list[dict[str, Any]]:
@@ -278,7 +210,9 @@ def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
     operator = {"gcn-sym": "gcn", "corrected-sym": "corrected"}.get(cfg.operator, cfg.operator)
     normalization = "sym" if cfg.operator.endswith("-sym") else "rw"
     gap0 = cfg.mu[1] - cfg.mu[0]
-    theory_rows = _theory_columns(cfg, gap0)
+    theory_rows = theory.theory_columns(cfg.n, cfg.p, cfg.q, cfg.depth, gap0=gap0, sigma=cfg.sigma,
+                                        operator=cfg.operator, alpha=cfg.alpha, self_loops=cfg.self_loops,
+                                        n_classes=len(cfg.mu))
     rows: list[dict[str, Any]] = []
     for r in range(cfg.seeds):
         seed = cfg.seed + r  # the row's "seed" column
@@ -307,7 +241,7 @@ def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
             if len(cfg.mu) == 2:
                 sep = abs(prof["gap"]) / math.sqrt(prof["feature_variance"])
                 row["separation"] = sep
-                row["log10_bayes_error"] = float(log_ndtr(-sep / 2.0) / math.log(10.0))
+                row["log10_bayes_error"] = float(bayes_error(sep, log10=True))
             else:
                 row["separation"] = None
                 row["log10_bayes_error"] = math.log10(prof["bayes_error"]) if prof["bayes_error"] > 0 else None
@@ -315,6 +249,11 @@ def run_simulation(config: SimulationConfig, *, max_memory: float | None = None,
             row["oversmooth_version"] = __version__
             rows.append({k: _clean(v) for k, v in row.items()})
     return rows
+
+
+def _num(v: Any) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
 
 
 def _clean(v: Any) -> Any:

@@ -117,6 +117,8 @@ def theory_columns(
         return [{**base, **empty} for _ in depths]
     lam_ = (p - q) / (p + q)
     degree = _expected_degree(n, p, q, self_loops)
+    if not degree * degree > 0:  # p, q ~ 1e-308 without self-loops: the degree's square underflows, no degree theory
+        return [{**base, **empty, "theory_gap": float(v)} for v in np.atleast_1d(gap(depths, lam_, gap0))]
     nu_rate = lambda_eff(lam_, degree, self_loops)
     pi2 = _expected_stationary_sq_sum(n, p, q, self_loops)
     if operator == "appnp":
