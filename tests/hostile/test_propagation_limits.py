@@ -37,6 +37,8 @@ CASES = [
      ("sample",)),
     ("arguments", _GRAPH + "from oversmooth.measures import edge_smoothness\n"
      "edge_smoothness(g.features, g, sample=[0, 10**6])", ("sample",)),
+    ("misread", _GRAPH + "import os\nos.environ['OVERSMOOTH_MAX_BYTES'] = 'lots'\n"
+     f"from oversmooth.measures import depth_profile\ndepth_profile(g, 2, {_NOISE})", ("OVERSMOOTH_MAX_BYTES",)),
 ]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ResourceLimitError
+from ..errors import ResourceLimitError, ValidationError
 
 __all__ = ["max_bytes", "check_bytes", "check_node_count", "format_bytes", "BYTES_PER_NODE"]
 
@@ -38,7 +38,10 @@ def max_bytes() -> int:
     True
     """
     env = os.environ.get("OVERSMOOTH_MAX_BYTES", "").strip()
-    if env.isdigit() and int(env) > 0:
+    if env:
+        if not (env.isdigit() and int(env) > 0):
+            raise ValidationError(f"$OVERSMOOTH_MAX_BYTES must be a positive whole number of bytes "
+                                  f"(e.g. 8000000000), got {env!r}")
         return int(env)
     try:
         return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
