@@ -8,10 +8,7 @@ Every subcommand has ``--help`` with an example (building the parser imports not
 The error contract: a usage error, an error the package raises on purpose
 (:class:`oversmooth.errors.OversmoothError`: bad arguments, work refused up front, bad files)
 or a file that cannot be read or written (``OSError``) ends the command with exit code 2 and
-one line on stderr, ``oversmooth <command>: error: <message>``. So does, while the package's
-checks are moved to those classes, a plain ``ValueError`` / ``TypeError`` raised by a ``raise``
-statement in the package's own code (:func:`~oversmooth.cli._common.raised_on_purpose`). Any
-other exception (a ``ValueError`` from inside numpy, a ``TypeError`` from a wrong call) is a bug
+one line on stderr, ``oversmooth <command>: error: <message>``. Any other exception (a ``ValueError`` from inside numpy, a ``TypeError`` from a wrong call) is a bug
 and shows its traceback.
 
 Examples
@@ -30,7 +27,7 @@ from typing import Sequence
 
 from .._version import __version__
 from ..errors import OversmoothError
-from ._common import CLIError, OneLineParser, error_line, format_table, raised_on_purpose
+from ._common import CLIError, OneLineParser, error_line, format_table
 from ._simulate import SIMULATE_OPERATOR_CHOICES
 
 __all__ = ["main", "build_parser", "CLIError", "format_table", "SUBCOMMANDS", "SIMULATE_OPERATOR_CHOICES"]
@@ -80,12 +77,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args.func(args))
     except (CLIError, OversmoothError, OSError) as exc:
-        sys.stdout.flush()
-        print(error_line(command, exc), file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as exc:
-        if not raised_on_purpose(exc):  # a stray error from numpy, scipy or a wrong call: a bug, shown in full
-            raise
         sys.stdout.flush()
         print(error_line(command, exc), file=sys.stderr)
         return 2

@@ -33,10 +33,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 __all__ = ["CLIError", "cli_error", "OneLineParser", "integer", "finite_float", "check_output_dir",
-           "check_output_file", "atomic_write_text", "atomic_path", "format_table", "error_line",
-           "raised_on_purpose"]
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+           "check_output_file", "atomic_write_text", "atomic_path", "format_table", "error_line"]
 
 
 class CLIError(Exception):
@@ -271,33 +268,3 @@ def error_line(command: str | None, exc: BaseException) -> str:
     return f"{prefix}: error: {text or type(exc).__name__}"
 
 
-def raised_on_purpose(exc: BaseException) -> bool:
-    """Whether a plain ``ValueError`` / ``TypeError`` came from a ``raise`` statement in ``oversmooth``'s code.
-
-    The transition rule of the command line: the package's deliberate checks raise
-    :class:`oversmooth.errors.ValidationError` (a ``ValueError``), but some still raise a plain
-    ``ValueError`` with a message for the user; those are recognised by their innermost frame
-    (a ``raise`` line in a file of this package). A ``ValueError`` raised inside numpy, scipy or
-    the standard library, or a ``TypeError`` from a wrong call, is a bug and is not.
-
-    Examples
-    --------
-    >>> from oversmooth.cli._common import raised_on_purpose
-    >>> import numpy as np
-    >>> try:
-    ...     np.zeros(3).reshape(2)
-    ... except ValueError as exc:
-    ...     raised_on_purpose(exc)
-    False
-    """
-    if not isinstance(exc, (ValueError, TypeError)):
-        return False
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = str(Path(tb.tb_frame.f_code.co_filename).resolve())
-    if not filename.startswith(_PACKAGE_DIR):
-        return False
-    return linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno).strip().startswith("raise")

@@ -142,7 +142,7 @@ def _zero_tol(d: int) -> float:
 
 
 def _spmm(a: sp.csr_array, h: np.ndarray) -> np.ndarray:
-    from ..operators._spmm import RowParallelMatmul
+    from ..operators import RowParallelMatmul
 
     return RowParallelMatmul(a)(h)
 

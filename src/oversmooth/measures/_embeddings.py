@@ -31,6 +31,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from .._progress import Progress
+from ..errors import ArgumentTypeError, ValidationError
 from .._utils import SeedLike, optional_import, spawn_generators
 from ..operators import blas_threads
 from ._geometry import (
@@ -187,7 +188,7 @@ def _resolve_metrics(metrics: Iterable[str] | None) -> tuple[str, ...]:
     out = []
     for m in metrics:
         if m not in PROFILE_METRICS:
-            raise ValueError(f"metrics: unknown metric {m!r}; choose from {', '.join(PROFILE_METRICS)}")
+            raise ValidationError(f"metrics: unknown metric {m!r}; choose from {', '.join(PROFILE_METRICS)}")
         if m not in out:
             out.append(m)
     return tuple(m for m in PROFILE_METRICS if m in out)
@@ -210,7 +211,7 @@ class _LayerMeter:
         self.edges = sm.edge_arrays(self.adj) if needs_graph else None
         self.labels = as_labels(labels, n_nodes) if labels is not None else None
         if needs_labels and self.labels is None:
-            raise ValueError(f"labels is required for {', '.join(m for m in self.metrics if m in _LABEL_METRICS)}")
+            raise ValidationError(f"labels is required for {', '.join(m for m in self.metrics if m in _LABEL_METRICS)}")
         self.info: dict[str, Any] = {"n_nodes": n_nodes, "metrics": list(self.metrics)}
         self.class_note: str | None = None
         if self.labels is not None:
@@ -339,7 +340,7 @@ def _progress(progress: Any, total: int, size: int) -> Progress:
         return Progress(total, enabled=progress)
     if hasattr(progress, "write"):
         return Progress(total, stream=progress)
-    raise ValueError(f"progress must be None, True, False or a text stream, got {type(progress).__name__}")
+    raise ValidationError(f"progress must be None, True, False or a text stream, got {type(progress).__name__}")
 
 
 def profile_embeddings(
@@ -413,7 +414,7 @@ def profile_embeddings(
     if isinstance(embeddings, Iterator):  # a generator: measured as it yields, one layer in memory
         first = next(embeddings, None)
         if first is None:
-            raise ValueError("embeddings is an empty iterator; it must yield one (N, d) array per layer")
+            raise ValidationError("embeddings is an empty iterator; it must yield one (N, d) array per layer")
         h0 = as_embedding(first, "embeddings[0]")
         layers: Iterable[np.ndarray] = itertools.chain([h0], embeddings)
         n, total, size = h0.shape[0], 0, 0

@@ -27,6 +27,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ArgumentTypeError, ValidationError
+
 __all__ = ["as_embedding", "as_layers", "as_adjacency", "as_labels"]
 
 
@@ -57,17 +59,17 @@ def as_embedding(x: Any, name: str = "embeddings", n_nodes: int | None = None) -
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array (N x d) or a torch tensor, got {type(x).__name__}") from None
+        raise ValidationError(f"{name} must be a numeric array (N x d) or a torch tensor, got {type(x).__name__}") from None
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (nodes x dims), got shape {arr.shape}")
+        raise ValidationError(f"{name} must be a 2-D array (nodes x dims), got shape {arr.shape}")
     if n_nodes is not None and arr.shape[0] != n_nodes:
-        raise ValueError(f"{name} must have {n_nodes} rows (one per node), got {arr.shape[0]}")
+        raise ValidationError(f"{name} must have {n_nodes} rows (one per node), got {arr.shape[0]}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one node and one dimension")
+        raise ValidationError(f"{name} is empty (shape {arr.shape}); it needs at least one node and one dimension")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {int(np.sum(~np.isfinite(arr)))} NaN or infinite entries")
+        raise ValidationError(f"{name} must be finite, got {int(np.sum(~np.isfinite(arr)))} NaN or infinite entries")
     return np.ascontiguousarray(arr)
 
 
@@ -90,7 +92,7 @@ def as_layers(embeddings: Any) -> list[np.ndarray]:
         layers = [as_embedding(x, "embeddings")]
     elif isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
         if len(x) == 0:
-            raise ValueError("embeddings is an empty sequence; pass one (N, d) array per layer")
+            raise ValidationError("embeddings is an empty sequence; pass one (N, d) array per layer")
         if all(np.isscalar(v) for v in x):  # a plain list of numbers: one 1-D layer
             layers = [as_embedding(x, "embeddings")]
         else:
@@ -100,7 +102,7 @@ def as_layers(embeddings: Any) -> list[np.ndarray]:
     n = layers[0].shape[0]
     for i, h in enumerate(layers):
         if h.shape[0] != n:
-            raise ValueError(f"embeddings[{i}] has {h.shape[0]} rows but embeddings[0] has {n}; "
+            raise ValidationError(f"embeddings[{i}] has {h.shape[0]} rows but embeddings[0] has {n}; "
                              "every layer needs one row per node")
     return layers
 
@@ -119,15 +121,15 @@ def as_labels(labels: Any, n_nodes: int, name: str = "labels") -> np.ndarray:
         y = np.where(y.sum(axis=1) > 0, np.argmax(y, axis=1), -1)
     y = y.ravel() if y.ndim == 2 and 1 in y.shape else y
     if y.shape != (n_nodes,):
-        raise ValueError(f"{name} must have shape ({n_nodes},) (one label per node), got {y.shape}")
+        raise ValidationError(f"{name} must have shape ({n_nodes},) (one label per node), got {y.shape}")
     if y.size and not np.issubdtype(y.dtype, np.integer):
         try:
             yf = y.astype(np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be integers (-1 for unlabelled); encode string classes first, "
+            raise ValidationError(f"{name} must be integers (-1 for unlabelled); encode string classes first, "
                              f"e.g. numpy.unique(..., return_inverse=True)") from None
         if not np.all(np.isfinite(yf)) or not np.all(yf == np.round(yf)):
-            raise ValueError(f"{name} must be integers (-1 for unlabelled), got non-integer values")
+            raise ValidationError(f"{name} must be integers (-1 for unlabelled), got non-integer values")
         y = yf
     y = y.astype(np.int64)
     return np.where(y < 0, -1, y)
@@ -136,13 +138,13 @@ def as_labels(labels: Any, n_nodes: int, name: str = "labels") -> np.ndarray:
 def _from_edge_index(ei: Any, n_nodes: int | None, name: str = "edge_index") -> sp.csr_array:
     ei = np.asarray(_to_numpy(ei))
     if ei.ndim != 2 or ei.shape[0] != 2:
-        raise ValueError(f"{name} must have shape (2, E), got {ei.shape}")
+        raise ValidationError(f"{name} must have shape (2, E), got {ei.shape}")
     if ei.size and not np.issubdtype(ei.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer node ids, got dtype {ei.dtype}")
+        raise ValidationError(f"{name} must hold integer node ids, got dtype {ei.dtype}")
     if n_nodes is None:
         n_nodes = int(ei.max()) + 1 if ei.size else 0
     if ei.size and (int(ei.min()) < 0 or int(ei.max()) >= n_nodes):
-        raise ValueError(f"{name} must hold node ids in 0..{n_nodes - 1} (N = {n_nodes} from the embeddings), "
+        raise ValidationError(f"{name} must hold node ids in 0..{n_nodes - 1} (N = {n_nodes} from the embeddings), "
                          f"got ids {int(ei.min())}..{int(ei.max())}")
     a = sp.csr_array(sp.coo_array((np.ones(ei.shape[1]), (ei[0].astype(np.int64), ei[1].astype(np.int64))),
                                   shape=(n_nodes, n_nodes)))
@@ -169,7 +171,7 @@ def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") ->
     [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
     """
     if graph is None:
-        raise ValueError(f"{name} is required: a scipy sparse adjacency, a Graph, an edge_index, a PyG Data "
+        raise ValidationError(f"{name} is required: a scipy sparse adjacency, a Graph, an edge_index, a PyG Data "
                          "or a NetworkX graph")
     if hasattr(graph, "adjacency") and sp.issparse(getattr(graph, "adjacency")):  # oversmooth Graph
         a = sp.csr_array(graph.adjacency, dtype=np.float64)
@@ -191,18 +193,18 @@ def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") ->
         elif arr.ndim == 2 and arr.shape[0] == arr.shape[1]:
             a = sp.csr_array(arr.astype(np.float64))
         else:
-            raise ValueError(f"{name} must be a scipy sparse adjacency (N x N), a Graph, an edge_index (2 x E), a "
+            raise ValidationError(f"{name} must be a scipy sparse adjacency (N x N), a Graph, an edge_index (2 x E), a "
                              f"PyG Data or a NetworkX graph; got {type(graph).__name__} of shape {arr.shape}")
     if a.shape[0] != a.shape[1]:
-        raise ValueError(f"{name} adjacency must be square, got shape {a.shape}")
+        raise ValidationError(f"{name} adjacency must be square, got shape {a.shape}")
     if n_nodes is not None and a.shape[0] != n_nodes:
-        raise ValueError(f"{name} has {a.shape[0]} nodes but the embeddings have {n_nodes} rows")
+        raise ValidationError(f"{name} has {a.shape[0]} nodes but the embeddings have {n_nodes} rows")
     a.sum_duplicates()
     a.eliminate_zeros()
     if a.nnz and not np.all(np.isfinite(a.data)):
-        raise ValueError(f"{name} has non-finite edge weights")
+        raise ValidationError(f"{name} has non-finite edge weights")
     if a.nnz and a.data.min() < 0:
-        raise ValueError(f"{name} has negative edge weights; the measures need weights >= 0")
+        raise ValidationError(f"{name} has negative edge weights; the measures need weights >= 0")
     diff = a - a.T
     if diff.nnz and np.abs(diff.data).max() > 1e-12 * max(1.0, float(np.abs(a.data).max())):
         # a one-directional listing is read as undirected (the missing reverse entries filled in);
@@ -213,7 +215,7 @@ def as_adjacency(graph: Any, n_nodes: int | None = None, name: str = "graph") ->
         mismatch = both.multiply(abs(a - t))
         mismatch.eliminate_zeros()
         if mismatch.nnz and mismatch.data.max() > 1e-12 * max(1.0, float(np.abs(a.data).max())):
-            raise ValueError(f"{name} is not symmetric: some edges have different weights in their two directions "
+            raise ValidationError(f"{name} is not symmetric: some edges have different weights in their two directions "
                              "(a normalised matrix such as D^-1 A?); pass the symmetric adjacency A")
         a = sp.csr_array(a.maximum(t))
     a.sort_indices()

@@ -18,7 +18,7 @@ Examples
 
 from ._normalize import NORMALIZATIONS, ZERO_DEGREE_POLICIES, normalize_adjacency, stationary_projection
 from ._propagate import BACKENDS, DTYPES, OPERATORS, PAIRNORM_MODES, iter_propagate, pairnorm, propagate
-from ._spmm import blas_threads, check_dtype, num_threads
+from ._spmm import RowParallelMatmul, blas_threads, check_dtype, num_threads
 
 __all__ = [
     "normalize_adjacency",
@@ -35,4 +35,5 @@ __all__ = [
     "check_dtype",
     "num_threads",
     "blas_threads",
+    "RowParallelMatmul",
 ]

@@ -131,7 +131,7 @@ class RowParallelMatmul:
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from oversmooth.operators._spmm import RowParallelMatmul
+    >>> from oversmooth.operators import RowParallelMatmul
     >>> P = sp.random_array((50, 50), density=0.2, format="csr", rng=0)
     >>> h = np.ones((50, 3))
     >>> bool(np.array_equal(RowParallelMatmul(P, threads=2)(h), P @ h))
