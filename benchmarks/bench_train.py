@@ -32,7 +32,7 @@ from typing import Any
 from _common import RESULTS, print_table, write
 
 from oversmooth.training import TrainingConfig, quick_config, run_training
-from oversmooth.training._experiment import write_training_csv
+from oversmooth.training import write_training_csv
 
 
 def _measure(name: str, cfg: TrainingConfig, seeds_in_grid: int, csv_dir: str | None = None) -> dict[str, Any]:
