@@ -310,37 +310,41 @@ def download(url: str, dest: Path, *, fname: str, sha256: str | None, max_bytes:
     cap = int(max_bytes) if max_bytes is not None else MAX_UNKNOWN_BYTES
     what_max = "the file's known size" if max_bytes is not None else "the maximum for a file of unknown size"
     tmp = dest.parent / f".{fname}.{os.getpid()}.{secrets.token_hex(4)}.part"
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_parts(dest.parent)
-        open(tmp, "wb").close()
-    except OSError as exc:
-        raise DataError(f"{fname}: cannot write to the cache folder {dest.parent} ({exc.strerror or exc}); pass "
-                        "data_dir= (--data-dir) or set $OVERSMOOTH_DATA to a writable folder") from None
-    deadline = _Deadline(timeout)
-    try:
-        with _TermAsExit(), open(tmp, "wb") as out:
-            h = hashlib.sha256()
-            done, total = _stream(url, out, fname, deadline, cap, what_max, progress, h)
-        if total is not None and done != total:
-            raise IntegrityError(f"{fname}: truncated download from {url} ({done} of {total} bytes); nothing was "
-                                 "written to the cache")
-        if sha256 is not None:
-            got = h.hexdigest()
-            if got != sha256:
-                raise IntegrityError(f"{fname}: SHA-256 mismatch for the download from {url} (expected {sha256}, "
-                                     f"got {got}); nothing was written to the cache")
-        elif check is not None:
+    deadline: _Deadline | None = None
+    # SIGTERM is turned into SystemExit BEFORE the .part exists, so the finally below always removes it
+    with _TermAsExit():
+        try:
             try:
-                check(tmp)
-            except (ValueError, OSError) as exc:
-                raise IntegrityError(f"{fname}: the download from {url} cannot be read ({exc}); nothing was "
-                                     "written to the cache") from None
-        os.replace(tmp, dest)
-    finally:
-        deadline.cancel()
-        if tmp.exists():
-            try:
-                tmp.unlink()
-            except OSError:  # pragma: no cover
-                pass
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                remove_stale_parts(dest.parent)
+                open(tmp, "wb").close()
+            except OSError as exc:
+                raise DataError(f"{fname}: cannot write to the cache folder {dest.parent} ({exc.strerror or exc}); "
+                                "pass data_dir= (--data-dir) or set $OVERSMOOTH_DATA to a writable folder") from None
+            deadline = _Deadline(timeout)
+            with open(tmp, "wb") as out:
+                h = hashlib.sha256()
+                done, total = _stream(url, out, fname, deadline, cap, what_max, progress, h)
+            if total is not None and done != total:
+                raise IntegrityError(f"{fname}: truncated download from {url} ({done} of {total} bytes); nothing "
+                                     "was written to the cache")
+            if sha256 is not None:
+                got = h.hexdigest()
+                if got != sha256:
+                    raise IntegrityError(f"{fname}: SHA-256 mismatch for the download from {url} (expected "
+                                         f"{sha256}, got {got}); nothing was written to the cache")
+            elif check is not None:
+                try:
+                    check(tmp)
+                except (ValueError, OSError) as exc:
+                    raise IntegrityError(f"{fname}: the download from {url} cannot be read ({exc}); nothing was "
+                                         "written to the cache") from None
+            os.replace(tmp, dest)
+        finally:
+            if deadline is not None:
+                deadline.cancel()
+            if tmp.exists():
+                try:
+                    tmp.unlink()
+                except OSError:  # pragma: no cover
+                    pass
