@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import socket
@@ -81,14 +82,15 @@ def run_cell(config: Any, threads: int | None = None) -> tuple[list[dict[str, An
     return rows, err, time.perf_counter() - t0, socket.gethostname()
 
 
-class Executor:
+class Executor(abc.ABC):
     """Base class: :meth:`outcomes` yields one :class:`CellOutcome` per config as it finishes."""
 
     name = "executor"
     workers: int | None = None
 
-    def outcomes(self, configs: Sequence[Any]) -> Iterator[CellOutcome]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def outcomes(self, configs: Sequence[Any]) -> Iterator[CellOutcome]:
+        """Run ``configs``; yield one outcome per config as it finishes (in any order)."""
 
     @contextlib.contextmanager
     def session(self) -> Iterator["Executor"]:
