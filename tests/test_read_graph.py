@@ -402,3 +402,22 @@ def test_node_id_mapping_modes(tmp_path):
     sparse.write_text("0 1\n1 50000\n")
     g = read_graph(sparse, ids="index")  # explicit: ids are indices (isolated nodes in between), within the budget
     assert g.n_nodes == 50001 and g.n_edges == 2 and g.metadata["node_ids"] == "index"
+
+
+@pytest.mark.parametrize("text, match", [
+    ("a b c", "not an array of numbers"), ("0.7 1 0", "entry 0 is 0.7"), ("0 -2 1", "entry 1 is -2"),
+    ("0 nan 1", "entry 1 is nan"),
+])
+def test_read_label_array_refuses_what_is_not_integer_labels(tmp_path, text, match):
+    from oversmooth.errors import FileFormatError
+    from oversmooth.graphs import read_label_array
+
+    p = tmp_path / "y.txt"
+    p.write_text(text)
+    with pytest.raises(FileFormatError, match=match):
+        read_label_array(p)
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(FileFormatError, match="obj.npy"):
+        read_label_array(tmp_path / "obj.npy")
+    np.save(tmp_path / "ok.npy", np.array([1.0, 0.0, -1.0]))
+    assert read_label_array(tmp_path / "ok.npy").tolist() == [1, 0, -1]

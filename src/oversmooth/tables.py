@@ -88,12 +88,16 @@ def write_csv(rows: Sequence[dict[str, Any]], path: str | os.PathLike[str], colu
         columns = list(seen)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([_cell(r.get(c)) for c in columns])
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(columns)
+            for r in rows:
+                w.writerow([_cell(r.get(c)) for c in columns])
+        os.replace(tmp, path)
+    except BaseException:  # disk full, interrupted: the old file (or none) stays, no half-written temp
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

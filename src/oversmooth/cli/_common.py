@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import linecache
 import math
 import os
 import tempfile
@@ -195,6 +194,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600: give the file the mode an open() would
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

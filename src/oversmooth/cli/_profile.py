@@ -83,13 +83,13 @@ def read_embeddings(path: str | Path) -> tuple[list[np.ndarray], np.ndarray | No
 def _load_graph(args: argparse.Namespace) -> tuple[Any, str]:
     import numpy as np
 
-    from ..graphs import PLANETOID_NAMES, load_planetoid, planetoid_structure, read_graph
+    from ..graphs import PLANETOID_NAMES, load_planetoid, planetoid_structure, read_graph, read_label_array
 
     path = Path(args.graph)
     if path.is_file():
         labels: Any = args.labels
         if labels is not None and Path(labels).suffix == ".npy":
-            labels = np.load(labels, allow_pickle=False)
+            labels = read_label_array(labels)
         return read_graph(path, labels), str(path)
     name = args.graph.lower()
     if name not in PLANETOID_NAMES:

@@ -13,6 +13,7 @@ from ._csbm import (bernoulli_positions, block_probability_matrix, estimate_csbm
 from ._features import gaussian_class_features, read_features
 from ._graph import Graph
 from ._index import as_node_index
+from ._labels import read_label_array
 from ._limits import check_bytes, max_bytes
 from ._io import from_networkx, from_pyg, read_graph
 from ._download import IntegrityError, MissingFileError, UnverifiedFileError, data_home
@@ -26,6 +27,7 @@ __all__ = [
     "SPLIT_NAMES",
     "Graph",
     "as_node_index",
+    "read_label_array",
     "max_bytes",
     "check_bytes",
     "sample_csbm",

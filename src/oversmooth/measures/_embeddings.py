@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from .._progress import Progress
-from ..errors import ArgumentTypeError, ValidationError
+from ..errors import ValidationError
 from .._utils import SeedLike, spawn_generators
 from ..operators import blas_threads
 from ._geometry import (

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import ArgumentTypeError, ValidationError
+from ..errors import ValidationError
 
 __all__ = ["as_embedding", "as_layers", "as_adjacency", "as_labels"]
 

@@ -55,8 +55,11 @@ _TRAINING_TABLES = ("training", "real_gnn")  # rows of oversmooth.training.run_t
 
 def _write_tables(res: ClaimResult, out: Path) -> None:
     for name, rows in res.tables.items():
-        if name == "training":  # not a simulation table: its own columns (oversmooth.training.TRAIN_COLUMNS)
-            write_csv(rows, out / "results" / f"{name}.csv")
+        if name in _TRAINING_TABLES:  # trained runs: the training schema, wall times left out (same seed, same bytes)
+            from ..training import TRAIN_COLUMNS
+
+            write_csv(rows, out / "results" / f"{name}.csv", columns=["label", *TRAIN_COLUMNS]
+                      if any("label" in r for r in rows) else TRAIN_COLUMNS)
             continue
         skip = (*SIMULATE_COLUMNS, "class_means", "feature_variance_per_class")
         extra = [k for k in rows[0] if k not in skip]

@@ -97,8 +97,7 @@ def load_graph_source(graph: str, *, labels: str | None = None, real_features: b
     if labels is None:
         g = graphs.read_graph(graph, features=feat_arg)
     elif str(graph).endswith((".npz", ".graphml", ".gml")):
-        arr = np.load(labels) if str(labels).endswith(".npy") else np.loadtxt(labels, dtype=np.int64, ndmin=1)
-        g = graphs.read_graph(graph, labels=np.asarray(arr, dtype=np.int64), features=feat_arg)
+        g = graphs.read_graph(graph, labels=graphs.read_label_array(labels), features=feat_arg)
     else:
         g = graphs.read_graph(graph, labels=labels, features=feat_arg)
     if g.n_classes < 2:
