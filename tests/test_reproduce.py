@@ -120,14 +120,17 @@ def test_report_html_structure(quick_reproduction):
 
 
 def test_same_seed_identical_csvs_different_seed_differs(quick_reproduction, tmp_path):
-    # determinism of the report layer, checked once on the cheapest claim, against the session's CLI run (seed 0)
+    # determinism of the report layer, checked once on the two cheapest claims, against the session's CLI run
+    # (seed 0, claims side by side on the usable CPUs): run here on a pool of 2 processes, and serially
     a, b = tmp_path / "a", tmp_path / "b"
-    reproduce(a, quick=True, seed=0, claims=["mixing"], progress=False)
+    reproduce(a, quick=True, seed=0, claims=["mixing", "denoising"], progress=False, workers=2)
     reproduce(b, quick=True, seed=1, claims=["mixing"], progress=False)
+    for name in ("results/mixing.csv", "results/denoising.csv", "figures/mixing.svg", "figures/denoising.png"):
+        assert (a / name).read_bytes() == (quick_reproduction.out / name).read_bytes(), name
     name = "results/mixing.csv"
-    assert (a / name).read_bytes() == (quick_reproduction.out / name).read_bytes()
     assert (a / name).read_bytes() != (b / name).read_bytes()
-    assert json.loads((a / "claims.json").read_text())[0]["numbers"] == _claims(quick_reproduction)["mixing"]["numbers"]
+    got = {c["id"]: c["numbers"] for c in json.loads((a / "claims.json").read_text())}
+    assert got == {k: _claims(quick_reproduction)[k]["numbers"] for k in ("mixing", "denoising")}
 
 
 def test_bad_arguments_exit_2_one_line(capsys):

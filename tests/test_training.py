@@ -668,3 +668,59 @@ def test_replicate_streams_are_independent_per_purpose():
     assert torch_seed(3, 0, "gcn", 2, 16) == int(derive_seed(3, "torch", 0, "gcn", 2, 16, as_int=True))
     assert torch_seed(3, 0, "gcn", 2, 16) != torch_seed(3, 0, "gcn", 2, 32)
     assert int(derive_seed(3, "graph", as_int=True)) != int(derive_seed(3, "split", as_int=True))
+
+
+@pytest.mark.parametrize("kind", ["rw", "sym"])
+def test_sparse_operator_gradient_is_bitwise_torchs(graph, kind):
+    """SparseOperator keeps P^T for the backward pass: the same bits as torch's own CSR backward."""
+    from oversmooth.training import SparseOperator, to_torch_sparse
+
+    P = normalize_adjacency(graph, kind)
+    op = SparseOperator(P, "float32")
+    assert (op.PT is op.P) == (kind == "sym")  # a symmetric operator is its own transpose
+    h = torch.randn(graph.n_nodes, 5, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    g = torch.randn(graph.n_nodes, 5, generator=torch.Generator().manual_seed(1))
+    (op @ h).backward(g)
+    ours = h.grad.clone()
+    h.grad = None
+    torch.sparse.mm(to_torch_sparse(P, "float32"), h).backward(g)
+    assert torch.equal(ours, h.grad)
+    with torch.no_grad():  # no graph: the plain product
+        assert torch.equal(op @ h, torch.sparse.mm(op.P, h))
+
+
+class _Counting:
+    """A SparseOperator stand-in that records each product."""
+
+    def __init__(self, op, calls):
+        self.op, self.P, self.calls = op, op.P, calls
+
+    def __matmul__(self, h):
+        self.calls.append(h.shape)
+        return self.op @ h
+
+
+@pytest.mark.parametrize("model", ["gcn", "appnp", "gcnii"])
+def test_pyg_layers_through_the_sparse_operator_equal_pygs_own(graph, model):
+    """The layers' aggregation goes through SparseOperator; outputs and gradients equal plain PyG's bitwise."""
+    P = normalize_adjacency(graph)
+    x = torch.from_numpy(graph.features).float()
+    grads = []
+    for use_op in (True, False):
+        torch.manual_seed(0)
+        m = PygGNN(model, P, in_dim=3, width=8, depth=3, n_classes=2, dropout=0.0)
+        layers = [*m.convs] + ([m.prop] if model == "appnp" else [])
+        assert all(type(layer).__mro__[1].__name__ == type(layer).__name__ for layer in layers)  # PyG's subclass
+        calls = []
+        if use_op:
+            for layer in layers:
+                layer._op = _Counting(m.op, calls)
+        else:
+            for layer in layers:
+                layer._op = None  # PyG's own message_and_aggregate
+        out = m(x)
+        assert bool(calls) == use_op  # the aggregation really went through the operator
+        out.sum().backward()
+        grads.append((out.detach(), [p.grad.clone() for p in m.parameters()]))
+    assert torch.equal(grads[0][0], grads[1][0])
+    assert all(torch.equal(a, b) for a, b in zip(grads[0][1], grads[1][1]))

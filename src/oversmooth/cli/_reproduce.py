@@ -38,6 +38,10 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from ..report import format_claims_table, reproduce
 
     t0 = time.perf_counter()
+    if args.workers is None:
+        from ..operators import num_threads
+
+        args.workers = num_threads()
     claims = reproduce(out, quick=args.quick, seed=args.seed, claims=args.claims, progress=not args.no_progress,
                        workers=args.workers)
     print(format_claims_table(claims))
@@ -63,12 +67,12 @@ def add_parser(sub: Any) -> None:
         epilog="example:\n  oversmooth reproduce --quick --out out --seed 0",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--quick", action="store_true", help="smaller graphs and fewer seeds (< 60 s), same claims")
+    p.add_argument("--quick", action="store_true", help="smaller graphs and fewer seeds (about half a minute), same claims")
     p.add_argument("--out", default=None, help="output directory (default oversmooth-reproduce[-quick])")
     p.add_argument("--seed", type=integer, default=0, help="master seed (default 0)")
     p.add_argument("--claims", nargs="+", choices=list(CLAIM_CHOICES), default=None, help="run only these claims")
     p.add_argument("--open", action="store_true", help="open report.html in a browser when done")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--workers", type=integer, default=None, help="run each claim's configs on a process pool of "
-                   "this many workers (default: in this process; same numbers either way)")
+    p.add_argument("--workers", type=integer, default=None, help="run the claims side by side in this many "
+                   "processes (default: the usable CPUs; 1: all in this process; same files either way)")
     p.set_defaults(func=_cmd_reproduce)

@@ -20,6 +20,7 @@ in one thread. BLAS threads are not used here (see :func:`blas_threads`).
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -87,13 +88,31 @@ def blas_threads(limit: int = 1) -> Iterator[bool]:
     ...     isinstance(applied, bool)
     True
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    controller = _controller()
+    if controller is None:
         yield False
         return
-    with threadpool_limits(limits=max(1, int(limit))):
+    with controller.limit(limits=max(1, int(limit))):
         yield True
+
+
+_CONTROLLER: list[Any] = [None, -1]  # [threadpoolctl.ThreadpoolController, len(sys.modules) when it was built]
+
+
+def _controller() -> Any:
+    """One ``ThreadpoolController`` per set of loaded modules (None without threadpoolctl).
+
+    ``threadpool_limits`` rescans every loaded shared library on each call (2 ms with torch
+    loaded: 7 s over a quick reproduction); the controller is rebuilt only when a module was
+    imported since, which is when a new BLAS or OpenMP library can have been loaded.
+    """
+    if _CONTROLLER[0] is None or _CONTROLLER[1] != len(sys.modules):
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        _CONTROLLER[0], _CONTROLLER[1] = ThreadpoolController(), len(sys.modules)
+    return _CONTROLLER[0]
 
 
 def check_dtype(dtype: Any, name: str = "dtype") -> np.dtype:

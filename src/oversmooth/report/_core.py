@@ -243,9 +243,9 @@ def seed_for(master: int, *keys: int) -> int:
 def run_many(specs: Sequence[tuple[str, int, dict[str, Any]]]) -> list[Rows]:
     """Run a claim's grid of ``(label, seed, config kwargs)`` through the sweep machinery.
 
-    :func:`~oversmooth.experiments.run_cells` runs the configs on the backend set by
-    ``use_backend`` (``reproduce(workers=...)``; serial by default); every config carries
-    its own seed, so the rows do not depend on the backend.
+    :func:`~oversmooth.experiments.run_cells` runs the configs (in this process: ``reproduce``
+    runs whole claims side by side instead); every config carries its own seed, so the rows
+    do not depend on where they run.
     """
     results = run_cells([SimulationConfig(seed=s, **kw) for _, s, kw in specs])
     for (label, _, _), rows in zip(specs, results):

@@ -26,7 +26,7 @@ with warnings.catch_warnings():  # PyG's import calls torch.jit.script, deprecat
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=DeprecationWarning)
     optional_import("torch_geometric", "train")  # run_training and the PyG models need it: fail here, not mid-run
 
-from ._backend import DTYPES, deterministic, to_edge_index, to_torch_sparse, torch_dtype, torch_seed  # noqa: E402
+from ._backend import DTYPES, SparseOperator, deterministic, to_edge_index, to_torch_sparse, torch_dtype, torch_seed  # noqa: E402
 from ._experiment import (  # noqa: E402
     GRAPHS,
     TIMING_COLUMNS,
@@ -63,6 +63,7 @@ from ._recipes import FEATURE_NORMS, KIPF, RECIPES, Recipe, row_normalize  # noq
 
 __all__ = [
     "to_torch_sparse",
+    "SparseOperator",
     "to_edge_index",
     "torch_seed",
     "torch_dtype",

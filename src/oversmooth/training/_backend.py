@@ -13,7 +13,7 @@ import torch
 from .._utils import check_choice, check_positive_int, derive_seed
 from ..errors import ArgumentTypeError
 
-__all__ = ["to_torch_sparse", "to_edge_index", "torch_seed", "deterministic", "DTYPES", "torch_dtype"]
+__all__ = ["to_torch_sparse", "SparseOperator", "to_edge_index", "torch_seed", "deterministic", "DTYPES", "torch_dtype"]
 
 DTYPES = ("float32", "float64")
 
@@ -67,6 +67,56 @@ def to_torch_sparse(P: Any, dtype: str = "float32") -> torch.Tensor:
             size=a.shape,
             check_invariants=True,
         )
+
+
+class _SparseMatmul(torch.autograd.Function):
+    """``P @ h`` whose backward multiplies by a precomputed ``P^T`` (torch transposes the CSR on every call)."""
+
+    @staticmethod
+    def forward(ctx: Any, h: torch.Tensor, P: torch.Tensor, PT: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.PT = PT
+        return torch.sparse.mm(P, h)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:  # type: ignore[override]
+        return torch.sparse.mm(ctx.PT, grad), None, None
+
+
+class SparseOperator:
+    """A fixed operator ``P`` for training: a torch CSR tensor and its transpose, built once.
+
+    ``op @ h`` is ``torch.sparse.mm(P, h)``; its gradient with respect to ``h`` is
+    ``P^T @ grad`` from the stored transpose. torch's own backward of a CSR product builds
+    that transpose again at every call (4x the forward's cost at N = 1000, width 64); the
+    values are bitwise the same (tested), only the time changes. ``op.P`` is the CSR tensor
+    (what PyG layers receive as ``adj_t``).
+
+    Parameters
+    ----------
+    P : scipy.sparse matrix, shape (N, N)
+    dtype : {"float32", "float64"}
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp, torch
+    >>> from oversmooth.training import SparseOperator
+    >>> op = SparseOperator(sp.csr_array([[0.5, 0.5], [0.0, 1.0]]), "float64")
+    >>> h = torch.ones(2, 1, dtype=torch.float64, requires_grad=True)
+    >>> (op @ h).sum().backward()
+    >>> h.grad.ravel().tolist()
+    [0.5, 1.5]
+    """
+
+    def __init__(self, P: Any, dtype: str = "float32"):
+        self.P = to_torch_sparse(P, dtype)
+        a = sp.csr_array(P)
+        self.PT = self.P if (a != a.T).nnz == 0 else to_torch_sparse(a.T.tocsr(), dtype)
+        self.shape = tuple(self.P.shape)
+
+    def __matmul__(self, h: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() and h.requires_grad:
+            return _SparseMatmul.apply(h, self.P, self.PT)
+        return torch.sparse.mm(self.P, h)
 
 
 def to_edge_index(P: Any, dtype: str = "float32") -> tuple[torch.Tensor, torch.Tensor]:

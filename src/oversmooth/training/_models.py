@@ -26,7 +26,7 @@ from torch import nn
 
 from .._utils import check_choice, check_positive_int, check_probability, optional_import
 from ..errors import ValidationError
-from ._backend import to_edge_index, to_torch_sparse, torch_dtype
+from ._backend import SparseOperator, to_edge_index, torch_dtype
 
 __all__ = ["LinearGNN", "LinearClassifier", "PygGNN", "build_model", "MODELS", "PYG_MODELS",
            "NORMALIZATION_LABELS", "model_normalization", "layer_grad_norms", "input_dropout",
@@ -163,9 +163,9 @@ class LinearGNN(nn.Module):
         width = check_positive_int(width, "width")
         depth = check_positive_int(depth, "depth")
         n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
-        self.P = to_torch_sparse(P, dtype)
+        self.op = SparseOperator(P, dtype)
         dt = torch_dtype(dtype)
-        self.principal = None if principal is None else _Principal(principal, self.P.shape[0], dt)
+        self.principal = None if principal is None else _Principal(principal, self.op.shape[0], dt)
         self.weights = nn.ModuleList(
             nn.Linear(in_dim if k == 0 else width, width, bias=False, dtype=dt) for k in range(depth))
         self.readout = nn.Linear(width, n_classes, dtype=dt)
@@ -181,7 +181,7 @@ class LinearGNN(nn.Module):
         return h
 
     def _propagate(self, h: torch.Tensor) -> torch.Tensor:
-        out = self.P @ h
+        out = self.op @ h
         return out if self.principal is None else out - self.principal(h)
 
     def layer_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -222,6 +222,30 @@ class LinearClassifier(nn.Module):
 
     def layers(self) -> list[nn.Module]:
         return [self.linear]
+
+
+_CACHED: dict[type, type] = {}
+
+
+def _cached(cls: type) -> type:
+    """A PyG layer class whose sparse aggregation goes through the model's :class:`SparseOperator`.
+
+    PyG's ``message_and_aggregate(adj_t, x)`` is ``torch.sparse.mm(adj_t, x)`` for a CSR
+    ``adj_t``; the subclass computes the same product (bitwise) with the transpose kept for the
+    backward pass. Parameters, names and state dicts are PyG's.
+    """
+    if cls not in _CACHED:
+        def message_and_aggregate(self: Any, adj_t: Any, x: torch.Tensor) -> torch.Tensor:
+            op = getattr(self, "_op", None)
+            if op is not None and adj_t is op.P:
+                return op @ x
+            return cls.message_and_aggregate(self, adj_t, x)
+
+        # PyG inspects the signature in the layer's own module: keep the parent's annotations
+        message_and_aggregate.__annotations__ = dict(cls.message_and_aggregate.__annotations__)
+        _CACHED[cls] = type(cls.__name__, (cls,), {"message_and_aggregate": message_and_aggregate,
+                                                     "__module__": cls.__module__, "__doc__": cls.__doc__})
+    return _CACHED[cls]
 
 
 class PygGNN(nn.Module):
@@ -278,14 +302,15 @@ class PygGNN(nn.Module):
         # GAT attends over edges; the others multiply by P: a CSR tensor (PyG's adj_t: row = target)
         # gives the same sums as edge_index message passing, 2-3x faster on CPU
         self.edge_index, self.edge_weight = to_edge_index(P, dtype) if self.kind == "gat" else (None, None)
-        self.adj = to_torch_sparse(P, dtype) if self.kind != "gat" else None
+        self.op = SparseOperator(P, dtype) if self.kind != "gat" else None
+        self.adj = None if self.op is None else self.op.P
         self.principal = None if principal is None else _Principal(principal, P.shape[0], dt)
         self.pre: nn.Module | None = None
         self.post: nn.Module | None = None
         if kind in ("gcn", "gat"):
             dims = [in_dim] + [width] * (depth - 1) + [n_classes]
             if kind == "gcn":
-                convs = [pyg.GCNConv(a, b, normalize=False, add_self_loops=False, bias=bool(bias))
+                convs = [_cached(pyg.GCNConv)(a, b, normalize=False, add_self_loops=False, bias=bool(bias))
                          for a, b in zip(dims, dims[1:])]
             else:
                 convs = [pyg.GATConv(a, b, heads=1, add_self_loops=False, bias=bool(bias))
@@ -294,15 +319,17 @@ class PygGNN(nn.Module):
         elif kind == "appnp":
             self.pre = nn.Linear(in_dim, width)
             self.post = nn.Linear(width, n_classes)
-            self.prop = pyg.APPNP(K=depth, alpha=self.alpha, dropout=0.0, add_self_loops=False, normalize=False)
+            self.prop = _cached(pyg.APPNP)(K=depth, alpha=self.alpha, dropout=0.0, add_self_loops=False, normalize=False)
             self.convs = nn.ModuleList()
         else:
             self.pre = nn.Linear(in_dim, width)
             self.post = nn.Linear(width, n_classes)
             self.convs = nn.ModuleList(
-                pyg.GCN2Conv(width, alpha=self.alpha, theta=theta, layer=k + 1, shared_weights=True,
+                _cached(pyg.GCN2Conv)(width, alpha=self.alpha, theta=theta, layer=k + 1, shared_weights=True,
                              add_self_loops=False, normalize=False) for k in range(depth))
         self.to(dt)
+        for m in [*self.convs, *([self.prop] if kind == "appnp" else [])]:
+            m._op = self.op
 
     def forward(self, x: Any) -> torch.Tensor:
         if not isinstance(x, torch.Tensor) and hasattr(x, "x") and hasattr(x, "edge_index"):

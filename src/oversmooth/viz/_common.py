@@ -52,7 +52,10 @@ def save_figure(fig: Any, path_png: str | os.PathLike[str]) -> list[Path]:
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=110, bbox_inches="tight", metadata={"Software": None})
     svg = png.with_suffix(".svg")
-    fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "oversmooth"}):  # fixed element ids: same figure, same bytes
+        fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return [png, svg]
 
