@@ -20,7 +20,7 @@ def test_claim_ids_fixed_order():
 
 
 def test_changed_rules_have_old_rule_verdict_and_why():
-    assert set(RULE_CHANGES) == {"mixing", "appnp_vs_gcn", "real_graphs", "training"}
+    assert set(RULE_CHANGES) == {"mixing", "appnp_vs_gcn", "real_graphs", "training", "real_gnn"}
     for cid, ch in RULE_CHANGES.items():
         assert set(ch) == {"old_rule", "old_verdict", "why"}, cid
         assert ch["old_verdict"].split()[0] in ("PASS", "FAIL"), cid

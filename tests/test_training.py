@@ -170,12 +170,13 @@ _ALL_MODELS = ("linear", "sgc", "gcn", "gat", "appnp", "gcnii")
 
 @pytest.fixture(scope="module")
 def seeded_grids():
-    """The six-model grid trained three times, once per module: seed 0 twice and seed 5."""
-    return [run_training(_small(models=_ALL_MODELS, seed=s), progress=False) for s in (0, 0, 5)]
+    """The six-model grid trained three times, once per module: seed 0 here and on 2 processes, and seed 5."""
+    return [run_training(_small(models=_ALL_MODELS, seed=s), progress=False, workers=w)
+            for s, w in ((0, 1), (0, 2), (5, 1))]
 
 
 def test_same_seed_same_numbers_different_seed_differs(seeded_grids, tmp_path):
-    """Determinism of the training layer, checked once: equal rows and byte-identical training.csv."""
+    """Determinism of the training layer, checked once: equal rows (serial and on a process pool), identical CSV."""
     a, b, c = seeded_grids
     strip = lambda rows: [{k: v for k, v in r.items() if k != "wall_time_s"} for r in rows]  # noqa: E731
     assert strip(a) == strip(b)
@@ -188,6 +189,13 @@ def test_same_seed_same_numbers_different_seed_differs(seeded_grids, tmp_path):
     assert pa.read_bytes() == pb.read_bytes()
     assert "wall_time_s" not in pa.read_text().splitlines()[0].split(",")
     assert (tmp_path / "a" / "timings.csv").read_text().splitlines()[0].split(",") == list(TIMING_COLUMNS)
+
+
+def test_pool_refuses_on_model_and_bad_worker_counts():
+    with pytest.raises(ValueError, match="on_model needs the trained models in this process"):
+        run_training(_small(), progress=False, workers=2, on_model=print)
+    with pytest.raises(ValueError, match="workers must be an integer >= 1, got 0"):
+        run_training(_small(), progress=False, workers=0)
 
 
 def test_rows_are_tidy_and_complete():

@@ -79,7 +79,7 @@ FULL = Scale("full", seeds=10, mixing_depth=8, denoise_sizes=(2000, 4000, 8000, 
              appnp_sizes=(500, 2000, 8000, 32_000), appnp_ratios=(1.5, 2.0, 4.0, 10.0),
              appnp_alphas=(0.05, 0.1, 0.2, 0.4), appnp_depth=16, appnp_seeds=3, pairnorm_depth=20,
              corrected_sizes=(500, 2000, 8000), corrected_ratios=(1.5, 2.0, 4.0, 10.0), corrected_depth=64,
-             corrected_seeds=5, gnn_depths=(1, 2, 4, 8, 16, 32, 64), gnn_seeds=10, gnn_epochs=200, gnn_patience=50,
+             corrected_seeds=5, gnn_depths=(1, 2, 4, 8, 16, 32, 64), gnn_seeds=10, gnn_epochs=500, gnn_patience=100,
              gnn_pubmed=True,
              train_widths=(2, 8, 64), train_depths=(1, 2, 4, 8, 16, 32), train_seeds=5)
 
@@ -252,6 +252,25 @@ def run_many(specs: Sequence[tuple[str, int, dict[str, Any]]]) -> list[Rows]:
         for r in rows:
             r["label"] = label
     return results
+
+
+def viz_figure(name: str) -> Callable[[Rows], Any]:
+    """A claim's figure: ``oversmooth.viz.<name>(rows)``, matplotlib imported only when it is drawn.
+
+    Examples
+    --------
+    >>> from oversmooth.report._core import viz_figure
+    >>> viz_figure("figure_mixing").__name__
+    'figure_mixing'
+    """
+
+    def draw(rows: Rows) -> Any:
+        from .. import viz
+
+        return getattr(viz, name)(rows)
+
+    draw.__name__ = draw.__qualname__ = name
+    return draw
 
 
 def seed_mean(rows: Sequence[dict[str, Any]], key: str) -> np.ndarray:

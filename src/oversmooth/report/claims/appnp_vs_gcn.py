@@ -28,7 +28,7 @@ import numpy as np
 
 from ... import theory
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd, run_many,
-                     seed_for, seed_mean)
+                     seed_for, seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "one_percent_depth", "APPNP_DEGREE", "GAP_FRACTION"]
 
@@ -186,11 +186,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                    mark(c["appnp_ahead_n1"] and c["appnp_ahead_2n1"])] for c in numbers["cells"]]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_appnp_vs_gcn
-
-    return figure_appnp_vs_gcn(rows)
-
 
 CLAIM = Claim(
     id="appnp_vs_gcn",
@@ -204,7 +199,7 @@ CLAIM = Claim(
          f"2 n1, n1 = ceil(ln {GAP_FRACTION:g} / ln |nu|) (GCN's gap at {GAP_FRACTION:.0%} of gap(0) by nu); GCN's "
          "best separation beats APPNP's best at the largest N and strongest communities for every alpha; crossing "
          "depths reported",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_appnp_vs_gcn"), summary=summary, explain=explain, table=table,
     change=RuleChange(
         old_rule="APPNP's separation beats GCN's at the largest depth (12 quick, 16 full) in >= 90% of the "
                  "(N, p/q, alpha) cells; GCN's best beats APPNP's best at the largest N and strongest "

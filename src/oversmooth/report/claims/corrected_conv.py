@@ -37,7 +37,7 @@ import numpy as np
 
 from ... import theory
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, Scale, Verdict, fmt, mark, rnd, run_many, seed_for,
-                     seed_mean)
+                     seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "CORRECTED_DEGREE", "CORRECTED_ALPHA", "WORSEN_TOL", "DETECTABLE_C_LAMBDA2"]
 
@@ -169,11 +169,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                    fmt(e["max_abs_realised_error_diff_vs_gcn"]), mark(e["pass"])] for k, e in numbers.items()]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_corrected_conv
-
-    return figure_corrected_conv(rows)
-
 
 CLAIM = Claim(
     id="corrected_conv",
@@ -189,5 +184,5 @@ CLAIM = Claim(
          f"operator's seed-mean realised error e(n) has its minimum e(n_b) < e(0), and e(n) <= e(n_b) + {WORSEN_TOL} "
          f"at every n >= n_b (D = 32 quick, 64 full); best errors of GCN, APPNP (alpha {CORRECTED_ALPHA:g}) and "
          "corrected compared, not ruled",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_corrected_conv"), summary=summary, explain=explain, table=table,
 )

@@ -17,7 +17,7 @@ import numpy as np
 from ... import theory
 from ...tables import column, grouped_mean_sem
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, Scale, Verdict, fmt, mark, rnd, run_many, seed_for,
-                     seed_mean)
+                     seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "DENOISE_SAT_REL", "N_SE", "FIRST_LAYER_DROP"]
 
@@ -113,11 +113,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                   for k, e in numbers.items()]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_denoising
-
-    return figure_denoising(rows)
-
 
 CLAIM = Claim(
     id="denoising",
@@ -128,5 +123,5 @@ CLAIM = Claim(
               "sum_j pi_j^2 (~1/N). The cross-sectional spread of one realisation is a different quantity.",
     rule=f"variance in [sigma^2/N - {N_SE:g} SE, sigma^2]; var(1) <= {FIRST_LAYER_DROP:g} var(0); last depth within "
          f"{DENOISE_SAT_REL:.0%} + {N_SE:g} SE of sum pi_j^2",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_denoising"), summary=summary, explain=explain, table=table,
 )

@@ -20,7 +20,7 @@ import numpy as np
 
 from ... import theory
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd, run_many,
-                     seed_for, seed_mean)
+                     seed_for, seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "RATE_TOL", "PPR_REL_TOL", "RATE_DEPTHS", "SPARSE_MIN_C_LAMBDA2"]
 
@@ -162,11 +162,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return head, rows
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_mixing
-
-    return figure_mixing(rows)
-
 
 CLAIM = Claim(
     id="mixing",
@@ -180,7 +175,7 @@ CLAIM = Claim(
          f"{RATE_TOL} of |nu| (ours; sparse, c lambda^2 > {SPARSE_MIN_C_LAMBDA2:g}) or of |lambda| (dense), both signs "
          f"of lambda; for lambda < 0 the gap alternates in sign; APPNP within {PPR_REL_TOL:.0%} of the PPR recursion "
          "with nu at every depth",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_mixing"), summary=summary, explain=explain, table=table,
     change=RuleChange(
         old_rule=f"rate over depths 1..6 within {RATE_TOL} of lambda_eff = lambda + 1/(d lambda), "
                  "d = 1 + (N/2)(p+q) (sparse, d lambda^2 > 2) or lambda (dense); heterophilous gap alternates "

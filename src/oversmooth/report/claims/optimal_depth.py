@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import theory
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, Scale, Verdict, fmt, rnd, run_many, seed_for,
-                     seed_mean)
+                     seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "U_SHAPE_MARGIN", "MAX_BEST_DEPTH", "MAX_DROP", "optimal_depth_pq"]
 
@@ -123,11 +123,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                    fmt(e["u_shaped"])] for k, e in numbers["per_N"].items()]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_optimal_depth
-
-    return figure_optimal_depth(rows)
-
 
 CLAIM = Claim(
     id="optimal_depth",
@@ -138,5 +133,5 @@ CLAIM = Claim(
               "slowly with N (like log N / log log N).",
     rule=f"0 < n* < D with sep(n*) >= {U_SHAPE_MARGIN} max(sep(0), sep(D)) for every N; n* <= {MAX_BEST_DEPTH}; n* "
          f"grows from the smallest to the largest N, never dropping by more than {MAX_DROP}",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_optimal_depth"), summary=summary, explain=explain, table=table,
 )

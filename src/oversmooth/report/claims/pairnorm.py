@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, Scale, Verdict, fmt, rnd, run_many, seed_for,
-                     seed_mean)
+                     seed_mean, viz_figure)
 
 __all__ = ["CLAIM", "PAIRNORM_GAP_KEPT", "PAIRNORM_GCN_GAP_GONE", "PAIRNORM_VAR_FACTOR", "PAIRNORM_SEP_SLACK"]
 
@@ -101,11 +101,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     ]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_pairnorm
-
-    return figure_pairnorm(rows)
-
 
 CLAIM = Claim(
     id="pairnorm",
@@ -116,5 +111,5 @@ CLAIM = Claim(
               "the same factor, so the gap/std ratio and the Bayes error are those of GCN.",
     rule=f"PN |gap(D)| >= {PAIRNORM_GAP_KEPT} |gap(0)| while GCN's <= {PAIRNORM_GCN_GAP_GONE} |gap(0)|; PN variance >= "
          f"{PAIRNORM_VAR_FACTOR:g}x GCN's at depth D; PN best separation <= {PAIRNORM_SEP_SLACK}x GCN's",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_pairnorm"), summary=summary, explain=explain, table=table,
 )

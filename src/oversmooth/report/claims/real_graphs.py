@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from ..._version import __version__
-from .._core import FAIL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd, seed_for
+from .._core import (FAIL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd, seed_for,
+                     viz_figure)
 from .denoising import DENOISE_SAT_REL, N_SE
 
 __all__ = ["CLAIM", "flattening_depth", "FLAT_RATIO", "REAL_DEPTH"]
@@ -172,11 +173,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                    fmt(e["depth_within_15pct_of_limit"]), mark(e["pass"])] for k, e in numbers.items()]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_real_graphs
-
-    return figure_real_graphs(rows)
-
 
 CLAIM = Claim(
     id="real_graphs",
@@ -189,7 +185,7 @@ CLAIM = Claim(
          f"depth within {DENOISE_SAT_REL:.0%} of L reported, not ruled",
     source="The paper's first author's blog post (\"Oversmoothing in GNNs: why does it happen so fast?\"): \"The same "
            "saturation effect can also be observed on real graphs.\"",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_real_graphs"), summary=summary, explain=explain, table=table,
     change=RuleChange(
         old_rule=f"per graph: variance in [sigma^2/N - {N_SE:g} SE, sigma^2]; var(1) <= var(0)/2; at depth D (32 "
                  f"quick, 64 full) within {DENOISE_SAT_REL:.0%} + {N_SE:g} SE of its exact limit",

@@ -33,7 +33,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._core import FAIL, FULL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd, seed_for
+from .._core import (FAIL, FULL, PASS, Claim, ClaimResult, Measured, RuleChange, Scale, Verdict, fmt, mark, rnd,
+                     seed_for, viz_figure)
 
 __all__ = ["CLAIM", "TRAIN_MATCH_TOL", "TRAIN_SHALLOW_MAX_DEPTH", "TRAIN_DEEP_MIN_DEPTH", "TRAIN_STRUGGLE_MIN",
            "TRAIN_MITIGATE_SHARE", "TRAIN_BEHIND_MIN", "TRAIN_FEATURE_DIM"]
@@ -174,11 +175,6 @@ def table(numbers: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
                    fmt(e["sgc_minus_linear"]), mark(e["pass"])] for k, e in pd.items()]
 
 
-def _figure(rows: Any) -> Any:
-    from ...viz import figure_training
-
-    return figure_training(rows)
-
 
 CLAIM = Claim(
     id="training",
@@ -195,7 +191,7 @@ CLAIM = Claim(
     source="Wu et al. (ICLR 2023), section 6: trained linear GNNs with per-layer weights match the linear "
            "classifier when shallow and fall behind past ~10 layers; \"increasing network width is able to "
            "mitigate the problem for shallower models\".",
-    run=run, judge=judge, figure=_figure, summary=summary, explain=explain, table=table,
+    run=run, judge=judge, figure=viz_figure("figure_training"), summary=summary, explain=explain, table=table,
     change=RuleChange(
         old_rule="widths 16 and 64, d = 16: |linear (val-selected width) - SGC| <= 0.03 at depths <= 2; at depths "
                  "> 10 SGC - linear >= 0.05 and widest - narrowest width <= 0.02",
