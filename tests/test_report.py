@@ -52,13 +52,13 @@ def test_rule_change_refuses_a_verdict_that_is_not_pass_or_fail():
 
 
 def _gnn_rows(acc: dict[str, list[float]], depths=(2, 16)) -> list[dict]:
-    return [dict(graph="cora", model=m, depth=d, test_acc=a, n=2708, seed=0, features="real", alpha=0.1)
-            for m, accs in acc.items() for d, a in zip(depths, accs)]
+    return [dict(graph="cora", model=m, depth=d, test_acc=a, n=2708, seed=0, features="real", alpha=0.1,
+                 best_epoch=20, epochs=50, train_acc=a) for m, accs in acc.items() for d, a in zip(depths, accs)]
 
 
 def _gnn_measured(acc: dict[str, list[float]]) -> Measured:
     return Measured({"real_gnn": _gnn_rows(acc)}, {"graphs": ["cora"], "features": {"cora": "real"},
-                                                   "depths": [2, 16]})
+                                                   "depths": [2, 16], "training": {"cora": {"max_epochs": 50}}})
 
 
 def test_real_gnn_judge_flips_exactly_at_its_constants(monkeypatch):
