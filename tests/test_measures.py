@@ -144,6 +144,16 @@ class TestHandExamples:
         with pytest.raises(ValueError, match="class 1 has no labelled node"):
             class_indicator(np.array([0, 0, 2]))
 
+    @settings(max_examples=30)
+    @given(st.integers(1, 12), st.integers(2, 5), st.integers(0, 2**32 - 1))
+    def test_class_means_bincount_path_is_the_indicator_product_bit_for_bit(self, d, k, seed):
+        # up to _BINCOUNT_MAX_COLUMNS columns class_means sums by bincount: same terms, same order
+        rng = np.random.default_rng(seed)
+        labels = rng.integers(-1, k, 300)
+        labels[:k] = np.arange(k)  # every class labelled
+        h = rng.standard_normal((300, d)) * 10.0 ** rng.integers(-8, 8, (1, d))
+        assert np.array_equal(class_means(h, labels), np.asarray(class_indicator(labels) @ h))
+
     def test_mean_gap(self):
         assert mean_gap([[-1.0], [1.0]]) == 2.0
         assert mean_gap([[1.0], [-0.5]]) == -1.5  # signed

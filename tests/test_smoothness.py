@@ -489,6 +489,9 @@ def test_effective_rank_matches_reference(monkeypatch):
     (lambda: group_distance_ratio(np.zeros(3), [0, 1, 1], max_nodes=1), "max_nodes"),
     (lambda: group_distance_ratio(np.zeros(3), [0, 1, 1], form="torch"), "form"),
     (lambda: effective_rank("abc"), "x must be a numeric array"),
+    (lambda: edge_smoothness(np.zeros(3), np.array([[0], [1]]), sample=[2, 0, 2]), "sample must hold distinct"),
+    (lambda: edge_smoothness(np.zeros(3), np.array([[0], [1]]), sample=[0, 3]), "sample must hold distinct"),
+    (lambda: edge_smoothness(np.zeros(3), np.array([[0], [1]]), sample=[-1, 1]), "sample must hold distinct"),
 ])
 def test_invalid_inputs_name_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

@@ -329,9 +329,10 @@ def sample_nodes(n: int, sample: Any, rng: np.random.Generator | None = None) ->
     ids = np.asarray(sample).ravel()
     if ids.size == 0 or not np.issubdtype(ids.dtype, np.integer):
         raise ValidationError("sample must be None, a positive int or a non-empty array of integer node ids")
-    if int(ids.min()) < 0 or int(ids.max()) >= n or np.unique(ids).size != ids.size:
+    ids = np.sort(ids.astype(np.int64))
+    if int(ids[0]) < 0 or int(ids[-1]) >= n or bool(np.any(ids[1:] == ids[:-1])):
         raise ValidationError(f"sample must hold distinct node ids in 0..{n - 1}")
-    return np.sort(ids.astype(np.int64))
+    return ids
 
 
 _SAMPLED: list[Any] = [None, None, None]  # [weakref to the adjacency, the node sample, its pairs]

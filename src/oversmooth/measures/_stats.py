@@ -57,6 +57,12 @@ def class_indicator(labels: np.ndarray, n_classes: int | None = None) -> sp.csr_
     >>> (class_indicator(np.array([0, 0, 1, -1])) @ np.array([1.0, 3.0, 5.0, 9.0])).tolist()
     [2.0, 5.0]
     """
+    k, rows, cols, w = _class_weights(labels, n_classes)
+    return sp.csr_array((w, (rows, cols)), shape=(k, np.asarray(labels).size))
+
+
+def _class_weights(labels: Any, n_classes: int | None = None) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """K, and per labelled node (in node order) its class, its id and ``1 / |class|``."""
     labels = np.asarray(labels)
     k = int(labels.max()) + 1 if n_classes is None else int(n_classes)
     mask = labels >= 0
@@ -64,9 +70,12 @@ def class_indicator(labels: np.ndarray, n_classes: int | None = None) -> sp.csr_
     if np.any(counts == 0):
         empty = int(np.flatnonzero(counts == 0)[0])
         raise ValidationError(f"class {empty} has no labelled node; every class needs at least one")
-    cols = np.flatnonzero(mask)
     rows = labels[mask]
-    return sp.csr_array((1.0 / counts[rows], (rows, cols)), shape=(k, labels.size))
+    return k, rows, np.flatnonzero(mask), 1.0 / counts[rows]
+
+
+#: Up to this many columns, class means are per-column weighted bincounts (no indicator matrix built).
+_BINCOUNT_MAX_COLUMNS = 8
 
 
 def class_means(h: Any, labels: Any) -> np.ndarray:
@@ -79,7 +88,15 @@ def class_means(h: Any, labels: Any) -> np.ndarray:
     >>> class_means(np.array([1.0, 3.0, 10.0]), np.array([0, 0, 1])).ravel().tolist()
     [2.0, 10.0]
     """
-    return np.asarray(class_indicator(np.asarray(labels)) @ _as_2d(h))
+    h2 = _as_2d(h)
+    if h2.shape[1] > _BINCOUNT_MAX_COLUMNS:
+        return np.asarray(class_indicator(np.asarray(labels)) @ h2)
+    # the indicator product's sums, term for term and in the same node order: bitwise the same
+    k, rows, cols, w = _class_weights(labels)
+    out = np.empty((k, h2.shape[1]))
+    for j in range(h2.shape[1]):
+        out[:, j] = np.bincount(rows, weights=w * h2[cols, j], minlength=k)
+    return out
 
 
 def _within_class_variance(h: Any, labels: Any) -> np.ndarray:

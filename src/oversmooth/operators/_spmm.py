@@ -194,7 +194,8 @@ class RowParallelMatmul:
         blk = (P.indices // width).astype(np.int16 if blocks < 2**15 else np.int32)
         order = np.argsort(blk, kind="stable")  # by block, then row, then column: every row keeps its order
         idx_type = np.int32 if max(P.nnz, n_cols) < 2**31 else np.int64
-        starts = np.searchsorted(blk[order], np.arange(blocks + 1))
+        starts = np.zeros(blocks + 1, dtype=np.int64)  # where each block begins in ``order``
+        np.cumsum(np.bincount(blk, minlength=blocks), out=starts[1:])
         out: list[list[tuple[int, int, int, int, Any]]] = [[] for _ in self._rows]
         for b in range(blocks):
             sel = order[starts[b]:starts[b + 1]]
