@@ -141,10 +141,31 @@ def _zero_tol(d: int) -> float:
     return d * _EPS
 
 
-def _spmm(a: sp.csr_array, h: np.ndarray) -> np.ndarray:
+_PRODUCTS: list[Any] = [None, None]  # [weakref to the adjacency, its products by kind]
+
+
+def _spmm(e: EdgeArrays, h: np.ndarray, kind: str = "weighted") -> np.ndarray:
+    """``A @ h`` (``kind="weighted"``) or ``1[A != 0] @ h`` (``"mask"``), threaded.
+
+    The product objects of the last graph (held by a weak reference) are kept for the next
+    layer: a profile multiplies by the same adjacency at every depth.
+    """
+    import weakref
+
     from ..operators import RowParallelMatmul
 
-    return RowParallelMatmul(a)(h)
+    a = e.adjacency
+    ref, ops = _PRODUCTS
+    if ref is None or ref() is not a:
+        ops = {}
+        try:
+            _PRODUCTS[:] = [weakref.ref(a), ops]
+        except TypeError:  # pragma: no cover - an adjacency without weak references: not cached
+            pass
+    if kind not in ops:
+        m = a if kind == "weighted" else sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
+        ops[kind] = RowParallelMatmul(m)
+    return ops[kind](h)
 
 
 def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,
@@ -163,11 +184,10 @@ def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized
     n = x.shape[0]
     out: dict[str, float] = {}
     exact: dict[str, bool] = {}
-    a = e.adjacency
     if energy:
         xc = x - x.mean(axis=0)
         big = float(e.degree @ np.einsum("ij,ij->i", xc, xc))
-        val = big - float(np.einsum("ij,ij->", xc, _spmm(a, xc))) if big > 0 else 0.0
+        val = big - float(np.einsum("ij,ij->", xc, _spmm(e, xc))) if big > 0 else 0.0
         if big > 0 and val <= _CANCEL * big:
             exact["energy"] = True
         else:
@@ -178,7 +198,7 @@ def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized
         xp = x - np.outer(sq, (sq @ x) / dt.sum())  # remove the kernel direction D~^1/2 1
         y = xp / sq[:, None]
         big = float(np.einsum("ij,ij->", xp, xp))
-        val = big - float(np.einsum("ij,ij->", y, y)) - float(np.einsum("ij,ij->", y, _spmm(a, y)))
+        val = big - float(np.einsum("ij,ij->", y, y)) - float(np.einsum("ij,ij->", y, _spmm(e, y)))
         if big > 0 and val <= _CANCEL * big:
             exact["normalized"] = True
         else:
@@ -210,8 +230,7 @@ def _mad_fast(x: np.ndarray, e: EdgeArrays) -> float:
     inv, zero = _unit_rows(x)
     u = x * inv[:, None]
     a = e.adjacency
-    mask = sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
-    total = e.n_neighbours - np.einsum("ij,ij->i", u, _spmm(mask, u))  # sum_j (1 - u_i . u_j); zero rows: 1
+    total = e.n_neighbours - np.einsum("ij,ij->i", u, _spmm(e, u, "mask"))  # sum_j (1 - u_i . u_j); zero rows: 1
     count = e.n_neighbours.astype(np.float64)
     tol = _zero_tol(d)
     # zero distances: ||u_i - u_j||^2 = 2 D_ij <= 2 tol implies |g.u_i - g.u_j| <= |g| sqrt(2 tol), so

@@ -176,6 +176,7 @@ class RowParallelMatmul:
             edges = np.unique(np.concatenate([[0], cuts, [P.shape[0]]]))
             self._rows = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
         self._tiles: dict[int, list[list[tuple[int, int, int, int, Any]]]] = {}
+        self._bands: list[tuple[int, int, Any]] | None = None
 
     def column_blocks(self, k: int) -> int:
         """Number of column blocks used for an (N, k) block (1: unblocked)."""
@@ -233,15 +234,18 @@ class RowParallelMatmul:
     def _banded(self, h: np.ndarray) -> np.ndarray:
         P = self.P
         out = np.empty((P.shape[0],) + h.shape[1:], dtype=self.dtype)
+        if self._bands is None:  # views of P's arrays, built once (SciPy checks a new matrix's format)
+            self._bands = []
+            for r0, r1 in self._rows:
+                a, b = int(P.indptr[r0]), int(P.indptr[r1])
+                self._bands.append((r0, r1, sp.csr_array((P.data[a:b], P.indices[a:b], P.indptr[r0:r1 + 1] - a),
+                                                         shape=(r1 - r0, P.shape[1]), copy=False)))
 
-        def work(band: tuple[int, int]) -> None:
-            r0, r1 = band
-            a, b = int(P.indptr[r0]), int(P.indptr[r1])
-            m = sp.csr_array((P.data[a:b], P.indices[a:b], P.indptr[r0:r1 + 1] - a), shape=(r1 - r0, P.shape[1]),
-                             copy=False)
+        def work(band: tuple[int, int, Any]) -> None:
+            r0, r1, m = band
             out[r0:r1] = m @ h
 
-        self._run(work, self._rows)
+        self._run(work, self._bands)
         return out
 
     def _run(self, work: Any, items: list[Any]) -> None:

@@ -32,7 +32,7 @@ Rows = list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class Scale:
-    """How big the reproduction runs: ``QUICK`` (minutes on 2 cores, nine claims) or ``FULL`` (hours: real_gnn).
+    """How big the reproduction runs: ``QUICK`` (under a minute on 2 cores, nine claims) or ``FULL`` (about 40 min: real_gnn).
 
     Examples
     --------
