@@ -67,7 +67,7 @@ def add_parser(sub: Any) -> None:
         epilog="example:\n  oversmooth reproduce --quick --out out --seed 0",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--quick", action="store_true", help="smaller graphs and fewer seeds (about half a minute), same claims")
+    p.add_argument("--quick", action="store_true", help="smaller graphs and fewer seeds (about 40 s on 2 cores), same claims")
     p.add_argument("--out", default=None, help="output directory (default oversmooth-reproduce[-quick])")
     p.add_argument("--seed", type=integer, default=0, help="master seed (default 0)")
     p.add_argument("--claims", nargs="+", choices=list(CLAIM_CHOICES), default=None, help="run only these claims")

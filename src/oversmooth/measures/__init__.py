@@ -33,7 +33,7 @@ from ._variance import (
     resolve_variance_method,
     row_norms_sq,
 )
-from ._edges import SMOOTHNESS_EXACT_MAX_NODES, SMOOTHNESS_SAMPLE_NODES
+from ._sampled_edges import SMOOTHNESS_EXACT_MAX_NODES, SMOOTHNESS_SAMPLE_NODES
 from ._smoothness import (
     GDR_MAX_NODES,
     MADGAP_EXACT_MAX_NODES,

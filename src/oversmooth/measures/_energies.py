@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .._utils import SeedLike, check_random_state
-from ._edges import EdgeArrays, _edge_pass, _edge_pass_sampled, _resolve_edges, sample_nodes
+from ._edges import EdgeArrays, _edge_pass, _resolve_edges
+from ._sampled_edges import _edge_pass_sampled, sample_nodes
 from ._inputs import as_embedding
 
 __all__ = ["edge_smoothness", "dirichlet_energy", "normalized_dirichlet_energy", "rayleigh_quotient", "mad"]

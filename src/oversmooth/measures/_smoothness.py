@@ -38,7 +38,8 @@ effective rank).
 """
 
 
-from ._edges import SMOOTHNESS_EXACT_MAX_NODES, SMOOTHNESS_SAMPLE_NODES, EdgeArrays, edge_arrays, sample_nodes
+from ._edges import EdgeArrays, edge_arrays
+from ._sampled_edges import SMOOTHNESS_EXACT_MAX_NODES, SMOOTHNESS_SAMPLE_NODES, sample_nodes
 from ._energies import dirichlet_energy, edge_smoothness, mad, normalized_dirichlet_energy, rayleigh_quotient
 from ._gdr import GDR_MAX_NODES, effective_rank, group_distance_ratio
 from ._madgap import MADGAP_EXACT_MAX_NODES, MADGAP_SAMPLE_SOURCES, HopMasks, hop_masks, mad_gap

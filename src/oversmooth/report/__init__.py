@@ -170,7 +170,7 @@ def reproduce(
 
     Examples
     --------
-    ``reproduce(out, quick=True)`` runs all nine claims (about half a minute); with ``claims=[]``
+    ``reproduce(out, quick=True)`` runs all nine claims (about 40 s on 2 cores); with ``claims=[]``
     it only lays out the output folder:
 
     >>> import pathlib, tempfile
