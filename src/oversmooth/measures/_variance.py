@@ -31,6 +31,7 @@ __all__ = ["EXACT_MAX_NODES", "VARIANCE_METHODS", "VarianceEstimate", "feature_n
 EXACT_MAX_NODES = 5000
 _CHUNK_ENTRIES = 8_000_000
 _SMALL_BLOCK = 2**24  # probe blocks up to this many entries are built and summed in one piece (as before)
+_SUM_CHUNK_BYTES = 2**20  # larger ones are summed in row chunks of about this many float64 bytes
 VARIANCE_METHODS = ("auto", "exact", "hutchinson")
 
 
@@ -143,7 +144,7 @@ class _ProbeAccumulator:
         n_rows, k = z.shape
         sums = np.zeros((self.counts.size, k))
         node = np.empty(n_rows) if per_node else None
-        step = max(1, _SMALL_BLOCK // max(1, 4 * k))
+        step = max(1, _SUM_CHUNK_BYTES // max(1, 8 * k))  # the float64 squares of a chunk stay in L2
         classes = np.arange(self.counts.size)
         for lo in range(0, n_rows, step):
             sq = np.square(z[lo:lo + step], dtype=np.float64)
