@@ -85,7 +85,11 @@ def edge_arrays(graph: Any, n_nodes: int | None = None) -> EdgeArrays:
     >>> e.rows.tolist(), e.cols.tolist(), e.weights.tolist(), e.degree.tolist()
     ([0, 1], [1, 2], [1.0, 1.0], [1.0, 2.0, 1.0])
     """
-    a = as_adjacency(graph, n_nodes=n_nodes)
+    return _edges_of(as_adjacency(graph, n_nodes=n_nodes))
+
+
+def _edges_of(a: sp.csr_array) -> EdgeArrays:
+    """:func:`edge_arrays` of an adjacency :func:`as_adjacency` has already read and checked."""
     n = a.shape[0]
     rows = np.repeat(np.arange(n, dtype=a.indices.dtype), np.diff(a.indptr))
     off = rows != a.indices

@@ -45,6 +45,7 @@ from ._geometry import (
     within_class_spread,
 )
 from ._inputs import as_adjacency, as_embedding, as_labels, as_layers
+from ._edges import _edges_of
 from ._stats import class_indicator
 from ._probe import _fit_score, _resolve_probe_split
 from ._profile_result import Profile
@@ -102,7 +103,7 @@ class _LayerMeter:
         needs_graph = any(m in _GRAPH_METRICS for m in self.metrics)
         needs_labels = any(m in _LABEL_METRICS for m in self.metrics)
         self.adj = as_adjacency(graph, n_nodes) if needs_graph else None
-        self.edges = sm.edge_arrays(self.adj) if needs_graph else None
+        self.edges = _edges_of(self.adj) if needs_graph else None  # the adjacency is checked once
         self.labels = as_labels(labels, n_nodes) if labels is not None else None
         if needs_labels and self.labels is None:
             raise ValidationError(f"labels is required for {', '.join(m for m in self.metrics if m in _LABEL_METRICS)}")
