@@ -139,31 +139,39 @@ def _zero_tol(d: int) -> float:
     return d * _EPS
 
 
-_PRODUCTS: list[Any] = [None, None]  # [weakref to the adjacency, its products by kind]
+_LAST_GRAPH: list[Any] = [None, {}]  # [weakref to the last adjacency, what was built for it]
 
 
-def _spmm(e: EdgeArrays, h: np.ndarray, kind: str = "weighted") -> np.ndarray:
-    """``A @ h`` (``kind="weighted"``) or ``1[A != 0] @ h`` (``"mask"``), threaded.
+def _graph_cache(a: sp.csr_array) -> dict[str, Any]:
+    """What the edge passes built for adjacency ``a``, kept while ``a`` is the last graph measured.
 
-    The product objects of the last graph (held by a weak reference) are kept for the next
-    layer: a profile multiplies by the same adjacency at every depth.
+    A profile measures every layer of one graph, so its product objects and its sampled pairs are
+    built once; one graph is kept (held by a weak reference), the next one replaces it.
     """
     import weakref
 
+    ref, cache = _LAST_GRAPH
+    if ref is None or ref() is not a:
+        cache = {}
+        try:
+            _LAST_GRAPH[:] = [weakref.ref(a), cache]
+        except TypeError:  # pragma: no cover - an adjacency without weak references: not kept
+            pass
+    return cache
+
+
+def _spmm(e: EdgeArrays, h: np.ndarray, kind: str = "weighted") -> np.ndarray:
+    """``A @ h`` (``kind="weighted"``) or ``1[A != 0] @ h`` (``"mask"``), threaded; the product
+    objects are kept for the next layer (:func:`_graph_cache`)."""
     from ..operators import RowParallelMatmul
 
     a = e.adjacency
-    ref, ops = _PRODUCTS
-    if ref is None or ref() is not a:
-        ops = {}
-        try:
-            _PRODUCTS[:] = [weakref.ref(a), ops]
-        except TypeError:  # pragma: no cover - an adjacency without weak references: not cached
-            pass
-    if kind not in ops:
+    cache = _graph_cache(a)
+    key = f"product:{kind}"
+    if key not in cache:
         m = a if kind == "weighted" else sp.csr_array((np.ones(a.nnz), a.indices, a.indptr), shape=a.shape)
-        ops[kind] = RowParallelMatmul(m)
-    return ops[kind](h)
+        cache[key] = RowParallelMatmul(m)
+    return cache[key](h)
 
 
 def _edge_pass(x: np.ndarray, e: EdgeArrays, *, energy: bool = False, normalized: bool = False,

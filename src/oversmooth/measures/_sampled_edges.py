@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError
-from ._edges import _CHUNK_ENTRIES, EdgeArrays, _row_edge_positions, _unit_rows, _zero_tol
+from ._edges import _CHUNK_ENTRIES, EdgeArrays, _graph_cache, _row_edge_positions, _unit_rows, _zero_tol
 
 __all__ = ["sample_nodes", "SMOOTHNESS_EXACT_MAX_NODES", "SMOOTHNESS_SAMPLE_NODES"]
 
@@ -52,32 +52,25 @@ def sample_nodes(n: int, sample: Any, rng: np.random.Generator | None = None) ->
     return ids
 
 
-_SAMPLED: list[Any] = [None, None, None]  # [weakref to the adjacency, the node sample, its pairs]
-
-
 def _sampled_pairs(e: EdgeArrays, nodes: np.ndarray) -> tuple[np.ndarray, ...]:
     """``(owner, i, j, w, s_i, s_j)`` of every (sampled node, neighbour) pair; kept for the next layer.
 
     A profile measures every layer of one graph on the same node sample, so the pairs, their
-    weights and the ``1 / sqrt(d~)`` factors are built once (one entry cached: the last
-    graph, held by a weak reference, and sample).
+    weights and the ``1 / sqrt(d~)`` factors are built once (:func:`._edges._graph_cache`, with
+    the sample they were built for).
     """
-    import weakref
-
-    ref, cached_nodes, pairs = _SAMPLED
-    if ref is not None and ref() is e.adjacency and np.array_equal(cached_nodes, nodes):
-        return pairs
     a = e.adjacency
+    cache = _graph_cache(a)
+    cached = cache.get("sampled_pairs")
+    if cached is not None and np.array_equal(cached[0], nodes):
+        return cached[1]
     pos, starts = _row_edge_positions(a.indptr, nodes)
     owner = np.repeat(np.arange(nodes.size), np.diff(np.r_[starts, pos.size]))
     s = 1.0 / np.sqrt(1.0 + e.degree)
     i = nodes[owner]
     j = a.indices[pos]
     pairs = (owner, i, j, a.data[pos], s[i], s[j])
-    try:
-        _SAMPLED[:] = [weakref.ref(a), nodes.copy(), pairs]
-    except TypeError:  # pragma: no cover - an adjacency without weak references: not cached
-        pass
+    cache["sampled_pairs"] = (nodes.copy(), pairs)
     return pairs
 
 
